@@ -1,0 +1,59 @@
+"""Folders that appear complete or not at all.
+
+Data folders (a synthetic LookBook, a records folder) are written under a
+temporary name beside their final place and renamed into it at the end, so
+an interrupted run never leaves a folder a reader would take as complete, and
+an existing folder is only replaced once its successor is whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+
+def check_absent(output_dir: str, overwrite: bool) -> None:
+    """Raises ``FileExistsError`` for an existing folder unless ``overwrite``."""
+    if os.path.exists(output_dir) and not overwrite:
+        raise FileExistsError(
+            f"{output_dir!r} already exists. Pass --overwrite to replace it (the "
+            "old folder stays intact until the new one is complete), or choose "
+            "another --output_dir."
+        )
+
+
+@contextlib.contextmanager
+def atomic_folder(output_dir: str, overwrite: bool = False) -> Iterator[str]:
+    """Yields a temporary folder that becomes ``output_dir`` on success.
+
+    Args:
+      output_dir: The folder to create.
+      overwrite: Replace an existing ``output_dir``; otherwise raise
+        ``FileExistsError`` before anything is written.
+
+    On an exception the temporary folder is deleted and ``output_dir`` is left
+    as it was.
+    """
+    output_dir = os.path.abspath(output_dir)
+    check_absent(output_dir, overwrite)
+    parent, name = os.path.split(output_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp_dir = tempfile.mkdtemp(dir=parent, prefix=f".{name}.tmp-")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_dir, 0o777 & ~umask)  # mkdtemp makes it private (0700)
+    try:
+        yield tmp_dir
+        if os.path.exists(output_dir):
+            old = f"{tmp_dir}.old"
+            os.rename(output_dir, old)
+            os.rename(tmp_dir, output_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp_dir, output_dir)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise

@@ -1,0 +1,459 @@
+"""TFRecords of (source, target, negative) triplets: schema, writer, manifest.
+
+A records folder holds, per split, sharded ``triplets-<split>-*.tfrecord``
+files (one ``tf.train.Example`` per fashion-model photo), ``products-<split>-*``
+files (one per product image, for retrieval and evaluation) and a
+``dataset.json`` manifest that lists them. Readers take the file list from the
+manifest only, and the folder is written under a temporary name and renamed
+into place at the end, so an interrupted build is never read as complete.
+
+Triplet schema (all images preprocessed 64×64 RGB, lossless PNG):
+  source             photo of a person wearing the product (CLEAN0)
+  target             a product image of the same product (CLEAN1)
+  negative           a product image of a *different* product of the split
+  source_product_id  int64
+  negative_product_id int64
+  source_name        file name of the photo
+  target_name        file name of the product image
+
+The ``product_to_human`` direction reads the same records with source and
+target swapped (see ``pipeline``); nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from pldt_tf.data import atomic, lookbook, preprocess
+
+SCHEMA_VERSION = 1
+MANIFEST_NAME = "dataset.json"
+ATTRIBUTES_NAME = "attributes.csv"
+
+TRIPLET_FEATURES = {
+    "source": tf.io.FixedLenFeature([], tf.string),
+    "target": tf.io.FixedLenFeature([], tf.string),
+    "negative": tf.io.FixedLenFeature([], tf.string),
+    "source_product_id": tf.io.FixedLenFeature([], tf.int64),
+    "negative_product_id": tf.io.FixedLenFeature([], tf.int64),
+    "source_name": tf.io.FixedLenFeature([], tf.string),
+    "target_name": tf.io.FixedLenFeature([], tf.string),
+}
+PRODUCT_FEATURES = {
+    "image": tf.io.FixedLenFeature([], tf.string),
+    "product_id": tf.io.FixedLenFeature([], tf.int64),
+    "name": tf.io.FixedLenFeature([], tf.string),
+}
+IMAGE_KEYS = ("source", "target", "negative", "image")
+
+
+# --------------------------------------------------------------------------
+# Schema: serialized Example <-> tensors.
+
+
+def _bytes(value: bytes) -> tf.train.Feature:
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+
+
+def _int(value: int) -> tf.train.Feature:
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(value)]))
+
+
+def triplet_example(
+    source: bytes,
+    target: bytes,
+    negative: bytes,
+    source_product_id: int,
+    negative_product_id: int,
+    source_name: str,
+    target_name: str,
+) -> tf.train.Example:
+    """Builds one triplet ``tf.train.Example`` from PNG bytes and ids."""
+    return tf.train.Example(
+        features=tf.train.Features(
+            feature={
+                "source": _bytes(source),
+                "target": _bytes(target),
+                "negative": _bytes(negative),
+                "source_product_id": _int(source_product_id),
+                "negative_product_id": _int(negative_product_id),
+                "source_name": _bytes(source_name.encode("utf-8")),
+                "target_name": _bytes(target_name.encode("utf-8")),
+            }
+        )
+    )
+
+
+def product_example(image: bytes, product_id: int, name: str) -> tf.train.Example:
+    """Builds one product-image ``tf.train.Example``."""
+    return tf.train.Example(
+        features=tf.train.Features(
+            feature={
+                "image": _bytes(image),
+                "product_id": _int(product_id),
+                "name": _bytes(name.encode("utf-8")),
+            }
+        )
+    )
+
+
+def decode_example(
+    serialized: tf.Tensor, features: dict, keys: Sequence[str] | None = None
+) -> dict[str, tf.Tensor]:
+    """Serialized Example → dict of tensors; PNGs become ``uint8 [64, 64, 3]``.
+
+    This is the schema and nothing more: no normalisation, no role swapping.
+
+    Args:
+      serialized: A scalar string tensor.
+      features: ``TRIPLET_FEATURES`` or ``PRODUCT_FEATURES``.
+      keys: Parse only these features (skips decoding unused images).
+    """
+    if keys is not None:
+        features = {key: features[key] for key in keys}
+    parsed = tf.io.parse_single_example(serialized, features)
+    size = preprocess.IMAGE_SIZE
+    for key in IMAGE_KEYS:
+        if key in parsed:
+            image = tf.io.decode_png(parsed[key], channels=3)
+            parsed[key] = tf.ensure_shape(image, [size, size, 3])
+    return parsed
+
+
+# --------------------------------------------------------------------------
+# Building a records folder from a LookBook folder.
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildOptions:
+    """How ``build_records`` turns a LookBook folder into records.
+
+    Attributes:
+      seed: Seeds the split, the choice of targets and the stored negatives.
+      validation_fraction: Share of products held out for validation.
+      test_fraction: Share of products held out for testing.
+      records_per_shard: Triplet records per shard (the last may be smaller).
+      max_pixels: Larger images are skipped as decompression bombs.
+      overwrite: Replace an existing output folder (atomically).
+    """
+
+    seed: int = 0
+    validation_fraction: float = 0.05
+    test_fraction: float = 0.05
+    records_per_shard: int = 2048
+    max_pixels: int = preprocess.DEFAULT_MAX_PIXELS
+    overwrite: bool = False
+
+
+def _check_options(options: BuildOptions) -> None:
+    if options.records_per_shard < 1:
+        raise ValueError(
+            f"records_per_shard must be >= 1, got {options.records_per_shard}"
+        )
+    if options.max_pixels < 1:
+        raise ValueError(f"max_pixels must be >= 1, got {options.max_pixels}")
+
+
+def _preprocess_entries(
+    folder: str, entries: Sequence[lookbook.ImageEntry], max_pixels: int
+) -> tuple[dict[str, bytes], list[dict]]:
+    """PNG bytes per file name, and the files that could not be read."""
+    import keras  # Progbar only; imported here to keep module import light.
+
+    images, skipped = {}, []
+    if not entries:
+        return images, skipped
+    progress = keras.utils.Progbar(len(entries), unit_name="image")
+    paths = [os.path.join(folder, entry.name) for entry in entries]
+    for count, (path, png, reason) in enumerate(
+        preprocess.preprocess_files(paths, max_pixels=max_pixels), start=1
+    ):
+        name = os.path.basename(path)
+        if png is None:
+            skipped.append({"file": name, "reason": reason})
+            logging.warning("Skipping %s: %s", name, reason)
+        else:
+            images[name] = png
+        if count % 256 == 0 or count == len(entries):
+            progress.update(count)
+    return images, skipped
+
+
+def _triplets(
+    products: dict[int, lookbook.Product],
+    split_ids: Sequence[int],
+    rng: np.random.Generator,
+) -> list[tuple[str, str, str, int, int]]:
+    """(photo, target, negative, source id, negative id) for a split, shuffled.
+
+    Each photo gets one of its product's images as target (several product
+    images are all valid) and one image of a different product of the same
+    split as stored negative. The order is shuffled so that every shard mixes
+    products.
+    """
+    rows = []
+    ids = list(split_ids)
+    for index, pid in enumerate(ids):
+        product = products[pid]
+        for photo in product.photos:
+            target = product.product_images[rng.integers(len(product.product_images))]
+            other = ids[(index + 1 + rng.integers(len(ids) - 1)) % len(ids)]
+            negatives = products[other].product_images
+            negative = negatives[rng.integers(len(negatives))]
+            rows.append((photo, target, negative, pid, other))
+    order = rng.permutation(len(rows))
+    return [rows[i] for i in order]
+
+
+def _shard_names(prefix: str, count: int, total: int) -> list[str]:
+    shards = max(1, math.ceil(count / total)) if count else 0
+    return [f"{prefix}-{i:05d}-of-{shards:05d}.tfrecord" for i in range(shards)]
+
+
+def _write_shards(
+    folder: str, names: Sequence[str], examples: Iterator[tf.train.Example], count: int
+) -> None:
+    """Writes ``count`` examples into the named shards, in contiguous runs."""
+    per_shard = math.ceil(count / len(names)) if names else 0
+    examples = iter(examples)
+    for name in names:
+        with tf.io.TFRecordWriter(os.path.join(folder, name)) as writer:
+            for _ in range(per_shard):
+                example = next(examples, None)
+                if example is None:
+                    break
+                writer.write(example.SerializeToString())
+
+
+def _write_split(
+    folder: str,
+    split: str,
+    split_ids: Sequence[int],
+    products: dict[int, lookbook.Product],
+    images: dict[str, bytes],
+    rng: np.random.Generator,
+    records_per_shard: int,
+) -> dict:
+    """Writes one split's triplet and product shards; returns its manifest."""
+    if len(split_ids) == 1:
+        logging.warning(
+            "Split %r has a single product: no negative from a different "
+            "product exists, so it gets no triplet records.",
+            split,
+        )
+    rows = _triplets(products, split_ids, rng) if len(split_ids) > 1 else []
+    triplet_files = _shard_names(f"triplets-{split}", len(rows), records_per_shard)
+    _write_shards(
+        folder,
+        triplet_files,
+        (
+            triplet_example(
+                images[photo],
+                images[target],
+                images[negative],
+                pid,
+                other,
+                photo,
+                target,
+            )
+            for photo, target, negative, pid, other in rows
+        ),
+        len(rows),
+    )
+    product_rows = [
+        (name, pid) for pid in split_ids for name in products[pid].product_images
+    ]
+    product_files = _shard_names(
+        f"products-{split}", len(product_rows), 4 * records_per_shard
+    )
+    _write_shards(
+        folder,
+        product_files,
+        (product_example(images[name], pid, name) for name, pid in product_rows),
+        len(product_rows),
+    )
+    return {
+        "product_ids": list(split_ids),
+        "num_products": len(split_ids),
+        "num_triplets": len(rows),
+        "num_product_images": len(product_rows),
+        "triplet_files": triplet_files,
+        "product_files": product_files,
+    }
+
+
+def build_records(
+    lookbook_dir: str,
+    output_dir: str,
+    options: BuildOptions = BuildOptions(),
+    attributes_file: str | None = None,
+) -> dict:
+    """Turns a LookBook-layout folder into a records folder.
+
+    Args:
+      lookbook_dir: Flat folder of ``PID######_CLEAN#_IID######.<ext>`` files.
+      output_dir: The records folder to create.
+      options: See ``BuildOptions``.
+      attributes_file: Optional CSV of product attributes (the synthetic set
+        writes one), copied into the records folder for evaluation.
+
+    Returns:
+      The manifest, also written to ``<output_dir>/dataset.json``.
+
+    Raises:
+      FileExistsError: ``output_dir`` exists and ``options.overwrite`` is off.
+      ValueError: too few usable products to build a training split.
+    """
+    _check_options(options)
+    atomic.check_absent(output_dir, options.overwrite)
+    if attributes_file is not None and not os.path.isfile(attributes_file):
+        raise FileNotFoundError(f"Attributes file {attributes_file!r} not found.")
+
+    entries, skipped = lookbook.list_folder(lookbook_dir)
+    logging.info(
+        "%s: %d LookBook images, %d other entries",
+        lookbook_dir,
+        len(entries),
+        len(skipped),
+    )
+    images, unreadable = _preprocess_entries(lookbook_dir, entries, options.max_pixels)
+    products, dropped = lookbook.group_products(e for e in entries if e.name in images)
+    splits = lookbook.split_products(
+        list(products), options.seed, options.validation_fraction, options.test_fraction
+    )
+    if len(splits["train"]) < 2:
+        raise ValueError(
+            f"{lookbook_dir!r} has {len(products)} usable products (with both a "
+            "CLEAN1 product image and a CLEAN0 photo); at least 2 training "
+            "products are needed to draw negatives from a different product."
+        )
+
+    with atomic.atomic_folder(output_dir, options.overwrite) as tmp_dir:
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "source_dir": os.path.abspath(lookbook_dir),
+            "seed": options.seed,
+            "preprocessing": {
+                "image_size": preprocess.IMAGE_SIZE,
+                "resize": "longer side to image_size, aspect kept, "
+                f"tf.image.resize method={preprocess.RESIZE_METHOD} antialias=True",
+                "pad": "short side centred, margins filled with "
+                f"{preprocess.PAD_VALUE}",
+                "colour": "EXIF orientation applied; RGB; alpha over white; "
+                "16-bit scaled to 8-bit",
+                "max_pixels": options.max_pixels,
+                "encoding": "png",
+            },
+            "split_fractions": {
+                "validation": options.validation_fraction,
+                "test": options.test_fraction,
+            },
+            "counts": {
+                "files_in_folder": len(entries) + len(skipped),
+                "images_named_correctly": len(entries),
+                "images_read": len(images),
+                "skipped_files": len(skipped) + len(unreadable),
+                "products": len(products),
+                "product_images": sum(len(p.product_images) for p in products.values()),
+                "photos": sum(len(p.photos) for p in products.values()),
+                "dropped_products_no_photos": len(dropped["no_photos"]),
+                "dropped_products_no_product_image": len(dropped["no_product_image"]),
+            },
+            "skipped_files": sorted(skipped + unreadable, key=lambda s: s["file"]),
+            "dropped_products": dropped,
+            "splits": {},
+        }
+        for index, split in enumerate(lookbook.SPLITS):
+            rng = np.random.default_rng([options.seed, index])
+            manifest["splits"][split] = _write_split(
+                tmp_dir,
+                split,
+                splits[split],
+                products,
+                images,
+                rng,
+                options.records_per_shard,
+            )
+        if attributes_file is not None:
+            shutil.copyfile(attributes_file, os.path.join(tmp_dir, ATTRIBUTES_NAME))
+            manifest["attributes_file"] = ATTRIBUTES_NAME
+        with open(os.path.join(tmp_dir, MANIFEST_NAME), "w") as file:
+            json.dump(manifest, file, indent=1)
+            file.write("\n")
+    return manifest
+
+
+def load_manifest(records_dir: str) -> dict:
+    """Reads ``dataset.json`` from a records folder, with a clear error."""
+    path = os.path.join(records_dir, MANIFEST_NAME)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{path!r} not found: {records_dir!r} is not a complete records "
+            "folder. Build it with tools/build_tfrecords.py --lookbook_dir=... "
+            f"--output_dir={records_dir}."
+        )
+    with open(path) as file:
+        manifest = json.load(file)
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(
+            f"{path!r} has schema_version {manifest.get('schema_version')!r}; "
+            f"this pldt_tf reads version {SCHEMA_VERSION}. Rebuild the records."
+        )
+    return manifest
+
+
+def split_files(records_dir: str, split: str, kind: str = "triplet") -> list[str]:
+    """Absolute shard paths of one split, as listed in the manifest.
+
+    Args:
+      records_dir: A folder written by ``build_records``.
+      split: ``train``, ``validation`` or ``test``.
+      kind: ``triplet`` or ``product``.
+    """
+    manifest = load_manifest(records_dir)
+    if split not in manifest["splits"]:
+        raise ValueError(
+            f"Unknown split {split!r}; {records_dir!r} has "
+            f"{sorted(manifest['splits'])}."
+        )
+    names = manifest["splits"][split][f"{kind}_files"]
+    if not names:
+        raise ValueError(
+            f"Split {split!r} of {records_dir!r} has no {kind} records "
+            f"({manifest['splits'][split]['num_products']} products). Use a "
+            "larger data set or larger split fractions."
+        )
+    return [os.path.join(records_dir, name) for name in names]
+
+
+def summary(manifest: dict) -> str:
+    """A few human-readable lines about a records folder."""
+    counts = manifest["counts"]
+    lines = [
+        f"{counts['products']} products ({counts['product_images']} product images, "
+        f"{counts['photos']} photos) from {manifest['source_dir']}",
+        f"skipped {counts['skipped_files']} files; dropped "
+        f"{counts['dropped_products_no_photos']} products without photos and "
+        f"{counts['dropped_products_no_product_image']} without a product image",
+    ]
+    for split, info in manifest["splits"].items():
+        lines.append(
+            f"{split:>10}: {info['num_products']:5d} products, "
+            f"{info['num_triplets']:6d} triplets in {len(info['triplet_files'])} shards"
+        )
+    for skipped in manifest["skipped_files"][:10]:
+        lines.append(f"  skipped {skipped['file']}: {skipped['reason']}")
+    if len(manifest["skipped_files"]) > 10:
+        lines.append(
+            f"  ... and {len(manifest['skipped_files']) - 10} more (see dataset.json)"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""The command-line tools, run as a user would (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(*args):
+    result = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    return result
+
+
+@pytest.mark.slow
+def test_make_synthetic_then_build_records(tmp_path):
+    out = tmp_path / "syn"
+    sheet = tmp_path / "sheet.png"
+    result = _run(
+        "tools/make_synthetic.py",
+        f"--output_dir={out}",
+        "--num_products=24",
+        "--workers=2",
+        f"--contact_sheet={sheet}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Wrote" in result.stdout and sheet.stat().st_size > 1000
+    result = _run(
+        "tools/build_tfrecords.py",
+        f"--lookbook_dir={out / 'lookbook'}",
+        f"--attributes={out / 'attributes.csv'}",
+        f"--output_dir={out / 'records'}",
+        "--validation_fraction=0.1",
+        "--test_fraction=0.1",
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "records" / "dataset.json").read_text())
+    assert manifest["counts"]["products"] == 24
+    assert (out / "records" / "attributes.csv").exists()
+    again = _run(
+        "tools/build_tfrecords.py",
+        f"--lookbook_dir={out / 'lookbook'}",
+        f"--output_dir={out / 'records'}",
+    )
+    assert again.returncode != 0 and "--overwrite" in again.stderr
+
+
+def test_build_records_requires_flags():
+    result = _run("tools/build_tfrecords.py")
+    assert result.returncode != 0 and "lookbook_dir" in result.stderr
