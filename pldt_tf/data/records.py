@@ -191,22 +191,23 @@ def _preprocess_entries(
 def _triplets(
     products: dict[int, lookbook.Product],
     split_ids: Sequence[int],
+    negative_ids: Sequence[int],
     rng: np.random.Generator,
 ) -> list[tuple[str, str, str, int, int]]:
     """(photo, target, negative, source id, negative id) for a split, shuffled.
 
     Each photo gets one of its product's images as target (several product
-    images are all valid) and one image of a different product of the same
-    split as stored negative. The order is shuffled so that every shard mixes
-    products.
+    images are all valid) and one image of a different product from
+    ``negative_ids`` as stored negative. The order is shuffled so that every
+    shard mixes products.
     """
     rows = []
-    ids = list(split_ids)
-    for index, pid in enumerate(ids):
+    for pid in split_ids:
         product = products[pid]
+        others = [other for other in negative_ids if other != pid]
         for photo in product.photos:
             target = product.product_images[rng.integers(len(product.product_images))]
-            other = ids[(index + 1 + rng.integers(len(ids) - 1)) % len(ids)]
+            other = others[rng.integers(len(others))]
             negatives = products[other].product_images
             negative = negatives[rng.integers(len(negatives))]
             rows.append((photo, target, negative, pid, other))
@@ -244,13 +245,10 @@ def _write_split(
     records_per_shard: int,
 ) -> dict:
     """Writes one split's triplet and product shards; returns its manifest."""
-    if len(split_ids) == 1:
-        logging.warning(
-            "Split %r has a single product: no negative from a different "
-            "product exists, so it gets no triplet records.",
-            split,
-        )
-    rows = _triplets(products, split_ids, rng) if len(split_ids) > 1 else []
+    # Negatives come from the same split; a split of one product (tiny data
+    # sets only) borrows them from all products.
+    negative_ids = split_ids if len(split_ids) > 1 else sorted(products)
+    rows = _triplets(products, split_ids, negative_ids, rng)
     triplet_files = _shard_names(f"triplets-{split}", len(rows), records_per_shard)
     _write_shards(
         folder,

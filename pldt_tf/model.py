@@ -1,0 +1,415 @@
+"""Algorithm 1 of the paper as a Keras ``train_step`` (SPEC §3–§4).
+
+Each batch of (source, target, negative) performs, in order:
+  1. a D_R update (real: associated and unassociated product images;
+     fake: the converter's images),
+  2. a D_A update (associated pairs: 1; unassociated and generated: 0),
+  3. a converter update against the *updated*, frozen discriminators.
+
+The converter's forward pass is computed once, at the start, under the
+converter's tape; the discriminator updates read it through
+``stop_gradient``.
+
+Selection modes (the batch-normalisation trap of SPEC §4 decides how the
+converter's loss is batched):
+- ``per_case``: associated, unassociated and generated images each go
+  through a discriminator as their own pure batch (DCGAN and the public
+  ports); the converter's loss uses the pure generated batch, exactly the
+  composition the discriminators were trained on.
+- ``per_sample``: the paper's Algorithm 1 — each sample's target is drawn
+  among associated / unassociated / generated with equal probability, and the
+  converter's loss is taken on that *same* mixed batch (Eq. 6), through the
+  generated entries only.
+
+Methods (paper Table 2): ``c_rf_dd`` (ours), ``c_rf`` (D_R only), ``c_mse``
+(pixel loss only), ``c_rf_dd_neg`` (D_A never sees unassociated pairs).
+
+Losses are summed per example and divided by the *global* batch size, so one
+step under ``tf.distribute.MirroredStrategy`` equals one single-device step
+on the same global batch (with synchronised batch norm).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from pldt_tf import losses
+
+METHODS = ("c_rf_dd", "c_rf", "c_mse", "c_rf_dd_neg")
+SELECTIONS = ("per_sample", "per_case")
+ASSOCIATED, UNASSOCIATED, GENERATED = 0, 1, 2
+
+
+def uses_real_fake(method: str) -> bool:
+    return method in ("c_rf_dd", "c_rf", "c_rf_dd_neg")
+
+
+def uses_domain(method: str) -> bool:
+    return method in ("c_rf_dd", "c_rf_dd_neg")
+
+
+def _mean_tracker(name: str) -> keras.metrics.Mean:
+    return keras.metrics.Mean(name=name)
+
+
+class PixelLevelDomainTransfer(keras.Model):
+    """Converter with its discriminators, trained by Algorithm 1.
+
+    Args:
+      converter: Image → image model (``networks.build_converter``).
+      real_fake: D_R (logits), or None for methods without it.
+      domain: D_A (logits), or None for methods without it.
+      method: One of ``METHODS``.
+      selection: One of ``SELECTIONS``.
+      converter_loss: ``"non_saturating"`` or ``"minimax"``.
+      seed: Seeds the per-sample case draws.
+
+    Example:
+      >>> model = PixelLevelDomainTransfer(converter, d_r, d_a)
+      >>> model.compile(keras.optimizers.Adam(2e-4, 0.5),
+      ...               keras.optimizers.Adam(2e-4, 0.5),
+      ...               keras.optimizers.Adam(2e-4, 0.5))
+      >>> model.fit(triplets, steps_per_epoch=100, epochs=30)
+
+    Reference:
+      Yoo et al., Pixel-Level Domain Transfer, ECCV 2016, Algorithm 1.
+    """
+
+    def __init__(
+        self,
+        converter: keras.Model,
+        real_fake: keras.Model | None = None,
+        domain: keras.Model | None = None,
+        method: str = "c_rf_dd",
+        selection: str = "per_case",
+        converter_loss: str = "non_saturating",
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if selection not in SELECTIONS:
+            raise ValueError(
+                f"selection must be one of {SELECTIONS}, got {selection!r}"
+            )
+        if converter_loss not in losses.CONVERTER_LOSSES:
+            raise ValueError(
+                f"converter_loss must be one of {losses.CONVERTER_LOSSES}, "
+                f"got {converter_loss!r}"
+            )
+        if uses_real_fake(method) and real_fake is None:
+            raise ValueError(f"method {method!r} needs the real/fake discriminator")
+        if uses_domain(method) and domain is None:
+            raise ValueError(f"method {method!r} needs the domain discriminator")
+        self.converter = converter
+        self.real_fake = real_fake if uses_real_fake(method) else None
+        self.domain = domain if uses_domain(method) else None
+        self.method = method
+        self.selection = selection
+        self.converter_loss = converter_loss
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        names = ["loss/converter"]
+        if self.real_fake is not None:
+            names += ["loss/real_fake", "d_real_fake/real", "d_real_fake/fake"]
+            names += ["loss/converter_real_fake"]
+        if self.domain is not None:
+            names += ["loss/domain", "d_domain/associated", "d_domain/generated"]
+            names += ["loss/converter_domain"]
+            if method != "c_rf_dd_neg":
+                names.append("d_domain/unassociated")
+        if method == "c_mse":
+            names.append("loss/mse")
+        self._trackers = {name: _mean_tracker(name) for name in names}
+
+    # -- Keras plumbing -----------------------------------------------------
+
+    def compile(
+        self,
+        converter_optimizer: keras.optimizers.Optimizer,
+        real_fake_optimizer: keras.optimizers.Optimizer | None = None,
+        domain_optimizer: keras.optimizers.Optimizer | None = None,
+        **kwargs,
+    ):
+        """One optimizer per network (those the method does not use may be None)."""
+        super().compile(**kwargs)
+        if self.real_fake is not None and real_fake_optimizer is None:
+            raise ValueError(f"method {self.method!r} needs real_fake_optimizer")
+        if self.domain is not None and domain_optimizer is None:
+            raise ValueError(f"method {self.method!r} needs domain_optimizer")
+        self.converter_optimizer = converter_optimizer
+        self.real_fake_optimizer = real_fake_optimizer if self.real_fake else None
+        self.domain_optimizer = domain_optimizer if self.domain else None
+        for optimizer, network in self._updates():
+            optimizer.build(network.trainable_variables)
+
+    def _updates(self):
+        """(optimizer, network) pairs in update order."""
+        pairs = [
+            (self.real_fake_optimizer, self.real_fake),
+            (self.domain_optimizer, self.domain),
+            (self.converter_optimizer, self.converter),
+        ]
+        return [(o, n) for o, n in pairs if n is not None]
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def call(self, source, training=False):
+        return self.converter(source, training=training)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "converter": keras.saving.serialize_keras_object(self.converter),
+                "real_fake": keras.saving.serialize_keras_object(self.real_fake),
+                "domain": keras.saving.serialize_keras_object(self.domain),
+                "method": self.method,
+                "selection": self.selection,
+                "converter_loss": self.converter_loss,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        for key in ("converter", "real_fake", "domain"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    # -- the step -------------------------------------------------------------
+
+    def _global_mean(self, per_example: tf.Tensor) -> tf.Tensor:
+        """Sum over this replica's examples / global batch size."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        batch = tf.cast(tf.shape(per_example)[0] * replicas, tf.float32)
+        return tf.reduce_sum(per_example) / batch
+
+    def _masked_global_mean(self, per_example, mask) -> tf.Tensor:
+        """Mean over the masked examples of the *global* batch."""
+        mask = tf.cast(mask, tf.float32)
+        count = tf.reduce_sum(mask)
+        context = tf.distribute.get_replica_context()
+        if context is not None:
+            count = context.all_reduce(tf.distribute.ReduceOp.SUM, count)
+        return tf.reduce_sum(per_example * mask) / tf.maximum(count, 1.0)
+
+    def _draw_cases(self, batch_size) -> tf.Tensor:
+        """Per-sample case: associated / unassociated / generated, equally
+        likely (−Neg never draws unassociated)."""
+        choices = 2 if self.method == "c_rf_dd_neg" else 3
+        # Draw for the global batch and keep this replica's slice, so a step
+        # under a distribution strategy makes the same draws as one device.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        context = tf.distribute.get_replica_context()
+        replica = 0 if context is None else context.replica_id_in_sync_group
+        draw = keras.random.randint(
+            (batch_size * replicas,),
+            0,
+            choices,
+            seed=self.seed_generator,
+            dtype="int32",
+        )
+        draw = draw[replica * batch_size : (replica + 1) * batch_size]
+        if self.method == "c_rf_dd_neg":
+            draw = tf.where(draw == 1, GENERATED, ASSOCIATED)
+        return draw
+
+    @staticmethod
+    def _scaled(loss, optimizer):
+        """What a (loss-scale) optimizer wants differentiated; call it inside
+        the tape."""
+        return optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
+
+    def _loss_and_gradients(self, network, optimizer, loss_fn):
+        with tf.GradientTape() as tape:
+            loss = loss_fn()
+            scaled = self._scaled(loss, optimizer)
+        return loss, tape.gradient(scaled, network.trainable_variables)
+
+    def _apply(self, optimizer, network, gradients, healthy):
+        """Applies unless ``healthy`` is False: then NaN gradients make every
+        (loss-scale) optimizer of this step skip its update."""
+        if healthy is not None:
+            poison = tf.where(healthy, 0.0, float("nan"))
+            gradients = [g + tf.cast(poison, g.dtype) for g in gradients]
+        optimizer.apply(gradients, network.trainable_variables)
+
+    def train_step(self, data):
+        source, target = data["source"], data["target"]
+        negative = data.get("negative")
+        batch_size = tf.shape(source)[0]
+        mixed = self.selection == "per_sample" and self.method != "c_mse"
+        cases = self._draw_cases(batch_size) if mixed else None
+        with tf.GradientTape() as converter_tape:
+            generated = self.converter(source, training=True)
+            with converter_tape.stop_recording():
+                healthy = self._update_discriminators(
+                    source, target, negative, tf.stop_gradient(generated), cases
+                )
+            converter_loss = self._converter_loss(
+                source, target, negative, generated, cases
+            )
+            scaled = self._scaled(converter_loss, self.converter_optimizer)
+        gradients = converter_tape.gradient(scaled, self.converter.trainable_variables)
+        self._apply(self.converter_optimizer, self.converter, gradients, healthy)
+        self._trackers["loss/converter"].update_state(converter_loss)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def _mixed_targets(self, target, negative, generated, cases):
+        cases = cases[:, None, None, None]
+        return tf.where(
+            cases == ASSOCIATED,
+            target,
+            tf.where(cases == UNASSOCIATED, negative, tf.cast(generated, target.dtype)),
+        )
+
+    def _update_discriminators(self, source, target, negative, generated, cases):
+        """Steps 1 and 2; returns whether all their gradients were finite
+        (None when no optimizer scales its loss)."""
+        pending = []  # (optimizer, network, loss, gradients, tracker)
+        if self.real_fake is not None:
+            pending.append(
+                (self.real_fake_optimizer, self.real_fake)
+                + self._loss_and_gradients(
+                    self.real_fake,
+                    self.real_fake_optimizer,
+                    lambda: self._real_fake_loss(target, negative, generated, cases),
+                )
+                + ("loss/real_fake",)
+            )
+        if self.domain is not None:
+            pending.append(
+                (self.domain_optimizer, self.domain)
+                + self._loss_and_gradients(
+                    self.domain,
+                    self.domain_optimizer,
+                    lambda: self._domain_loss(
+                        source, target, negative, generated, cases
+                    ),
+                )
+                + ("loss/domain",)
+            )
+        scaling = any(hasattr(o, "scale_loss") for o, *_ in pending) or hasattr(
+            self.converter_optimizer, "scale_loss"
+        )
+        healthy = None
+        if scaling:
+            healthy = tf.reduce_all(
+                [
+                    tf.reduce_all(tf.math.is_finite(g))
+                    for *_, gs, _ in pending
+                    for g in gs
+                ]
+                or [tf.constant(True)]
+            )
+        for optimizer, network, loss, gradients, name in pending:
+            self._apply(optimizer, network, gradients, healthy)
+            self._trackers[name].update_state(loss)
+        return healthy
+
+    def _real_fake_loss(self, target, negative, generated, cases):
+        d_r = self.real_fake
+        if cases is not None:
+            logits = d_r(
+                self._mixed_targets(target, negative, generated, cases), training=True
+            )
+            real = cases != GENERATED
+            self._track_outputs("d_real_fake/real", logits, real)
+            self._track_outputs("d_real_fake/fake", logits, ~real)
+            return self._global_mean(losses.discriminator_loss(logits, real))
+        real_logits = d_r(target, training=True)
+        fake_logits = d_r(generated, training=True)
+        per_example = losses.real_fake_discriminator_loss(real_logits, fake_logits)
+        real_outputs = [real_logits]
+        if negative is not None:
+            negative_logits = d_r(negative, training=True)
+            per_example = per_example + losses.bce_with_logits(negative_logits, 1.0)
+            real_outputs.append(negative_logits)
+            per_example = per_example / 3.0
+        else:
+            per_example = per_example / 2.0
+        self._track_outputs("d_real_fake/real", tf.concat(real_outputs, 0))
+        self._track_outputs("d_real_fake/fake", fake_logits)
+        return self._global_mean(per_example)
+
+    def _domain_loss(self, source, target, negative, generated, cases):
+        d_a = self.domain
+        if cases is not None:
+            mixed = self._mixed_targets(target, negative, generated, cases)
+            logits = d_a([source, mixed], training=True)
+            self._track_outputs("d_domain/associated", logits, cases == ASSOCIATED)
+            self._track_outputs("d_domain/generated", logits, cases == GENERATED)
+            if "d_domain/unassociated" in self._trackers:
+                self._track_outputs(
+                    "d_domain/unassociated", logits, cases == UNASSOCIATED
+                )
+            return self._global_mean(
+                losses.discriminator_loss(logits, cases == ASSOCIATED)
+            )
+        associated = d_a([source, target], training=True)
+        generated_logits = d_a([source, generated], training=True)
+        unassociated = None
+        if self.method != "c_rf_dd_neg":
+            unassociated = d_a([source, negative], training=True)
+            self._track_outputs("d_domain/unassociated", unassociated)
+        self._track_outputs("d_domain/associated", associated)
+        self._track_outputs("d_domain/generated", generated_logits)
+        per_example = losses.domain_discriminator_loss(
+            associated, unassociated, generated_logits
+        )
+        return self._global_mean(per_example / (2.0 if unassociated is None else 3.0))
+
+    def _track_outputs(self, name, logits, mask=None):
+        weights = None if mask is None else tf.cast(mask, tf.float32)
+        self._trackers[name].update_state(tf.sigmoid(logits), sample_weight=weights)
+
+    def _converter_loss(self, source, target, negative, generated, cases):
+        """Step 3's loss, against the discriminators as just updated."""
+        if self.method == "c_mse":
+            loss = self._global_mean(losses.mse_converter_loss(generated, target))
+            self._trackers["loss/mse"].update_state(loss)
+            return loss
+        parts = []
+        if cases is not None:
+            images = self._mixed_targets(target, negative, generated, cases)
+            is_generated = cases == GENERATED
+            for name, network, inputs, labels in self._adversaries(
+                source, images, cases
+            ):
+                logits = network(inputs, training=True)
+                if self.converter_loss == "minimax":  # Eq. 6 on the whole batch
+                    part = -self._global_mean(losses.discriminator_loss(logits, labels))
+                else:
+                    per_example = losses.adversarial_converter_loss(
+                        logits, "non_saturating"
+                    )
+                    part = self._masked_global_mean(per_example, is_generated)
+                self._trackers[name].update_state(part)
+                parts.append(part)
+        else:
+            for name, network, inputs, _ in self._adversaries(source, generated, None):
+                logits = network(inputs, training=True)
+                per_example = losses.adversarial_converter_loss(
+                    logits, self.converter_loss
+                )
+                part = self._global_mean(per_example)
+                self._trackers[name].update_state(part)
+                parts.append(part)
+        return tf.add_n(parts) / float(len(parts))
+
+    def _adversaries(self, source, images, cases):
+        """(tracker, discriminator, inputs, labels) for the converter's loss."""
+        out = []
+        if self.real_fake is not None:
+            labels = None if cases is None else cases != GENERATED
+            out.append(("loss/converter_real_fake", self.real_fake, images, labels))
+        if self.domain is not None:
+            labels = None if cases is None else cases == ASSOCIATED
+            out.append(("loss/converter_domain", self.domain, [source, images], labels))
+        return out

@@ -1,0 +1,190 @@
+"""The paper's networks (Table 1, SPEC §2): converter, D_R and D_A.
+
+One convolutional stack serves three roles — the converter's encoder, the
+real/fake discriminator D_R and the domain discriminator D_A (whose input is
+source and target stacked on the channel axis): 5×5 stride-2 convolutions
+with 128·w, 256·w, 512·w, 1024·w filters, batch norm on all but the first,
+leaky ReLU 0.2, then a 4×4 valid convolution to a 64-d code (encoder: BN +
+leaky ReLU) or one logit (discriminators). The decoder mirrors it from the
+64-d code with fractionally strided convolutions, ReLU, and tanh at the end.
+
+``width`` scales the hidden channels (not the 64-d code, not the 3-channel
+output); the paper is width 1. Weights are drawn from N(0, 0.02) and BN
+scales from N(1, 0.02) (DCGAN). Discriminators return *logits*; the sigmoid
+of Table 1 is applied inside the losses (``from_logits``) for stability.
+
+Padding: the paper pads 2 on every side; Keras' ``"same"`` pads 1 before
+and 2 after on these even sizes — the same output shapes and parameter
+counts, shifted by one pixel, and it lets the CPU use fused kernels.
+"""
+
+from __future__ import annotations
+
+import keras
+
+IMAGE_SIZE = 64
+CODE_SIZE = 64
+BASE_FILTERS = (128, 256, 512, 1024)
+LEAK = 0.2
+
+
+def scaled(filters: int, width: float) -> int:
+    """Hidden channel count at a width multiplier (at least 1)."""
+    return max(1, int(round(filters * width)))
+
+
+def _kernel_init(seed=None):
+    return keras.initializers.RandomNormal(0.0, 0.02, seed=seed)
+
+
+def _batch_norm(name: str, synchronized: bool, dtype) -> keras.layers.Layer:
+    # momentum 0.9 = DCGAN/Torch's 0.1; epsilon as in Torch.
+    return keras.layers.BatchNormalization(
+        momentum=0.9,
+        epsilon=1e-5,
+        gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02),
+        synchronized=synchronized,
+        name=name,
+        dtype=dtype,
+    )
+
+
+def _conv_stack(
+    inputs, width: float, name: str, synchronized: bool, dtype
+) -> keras.KerasTensor:
+    """Conv 1-4 of Table 1(a): [B, 64, 64, C] → [B, 4, 4, 1024·w]."""
+    x = inputs
+    for index, filters in enumerate(BASE_FILTERS, start=1):
+        with_bn = index > 1
+        x = keras.layers.Conv2D(
+            scaled(filters, width),
+            5,
+            strides=2,
+            padding="same",
+            use_bias=not with_bn,
+            kernel_initializer=_kernel_init(),
+            name=f"{name}_conv{index}",
+            dtype=dtype,
+        )(x)  # [B, 64 / 2^index, 64 / 2^index, filters·w]
+        if with_bn:
+            x = _batch_norm(f"{name}_bn{index}", synchronized, dtype)(x)
+        x = keras.layers.LeakyReLU(LEAK, name=f"{name}_lrelu{index}", dtype=dtype)(x)
+    return x
+
+
+def build_encoder(
+    width: float = 1.0, synchronized_bn: bool = False, dtype=None
+) -> keras.Model:
+    """Encoder: [B, 64, 64, 3] in [-1, 1] → [B, 64] code."""
+    inputs = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="source")
+    x = _conv_stack(inputs, width, "encoder", synchronized_bn, dtype)
+    x = keras.layers.Conv2D(
+        CODE_SIZE,
+        4,
+        padding="valid",
+        use_bias=False,
+        kernel_initializer=_kernel_init(),
+        name="encoder_conv5",
+        dtype=dtype,
+    )(x)  # [B, 1, 1, 64]
+    x = _batch_norm("encoder_bn5", synchronized_bn, dtype)(x)
+    x = keras.layers.LeakyReLU(LEAK, name="encoder_lrelu5", dtype=dtype)(x)
+    code = keras.layers.Flatten(name="code", dtype=dtype)(x)  # [B, 64]
+    return keras.Model(inputs, code, name="encoder")
+
+
+def build_decoder(
+    width: float = 1.0, synchronized_bn: bool = False, dtype=None
+) -> keras.Model:
+    """Decoder: [B, 64] code → [B, 64, 64, 3] image in [-1, 1] (float32)."""
+    code = keras.Input((CODE_SIZE,), name="code")
+    top = scaled(BASE_FILTERS[-1], width)
+    # Conv 1 of Table 1(b): a 1×1 convolution on the 1×1 code == Dense.
+    x = keras.layers.Dense(
+        4 * 4 * top,
+        use_bias=False,
+        kernel_initializer=_kernel_init(),
+        name="decoder_fc1",
+        dtype=dtype,
+    )(code)
+    x = _batch_norm("decoder_bn1", synchronized_bn, dtype)(x)
+    x = keras.layers.ReLU(name="decoder_relu1", dtype=dtype)(x)
+    x = keras.layers.Reshape((4, 4, top), name="decoder_reshape", dtype=dtype)(x)
+    for index, filters in enumerate(reversed(BASE_FILTERS[:-1]), start=2):
+        x = keras.layers.Conv2DTranspose(
+            scaled(filters, width),
+            5,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=_kernel_init(),
+            name=f"decoder_fconv{index}",
+            dtype=dtype,
+        )(x)  # [B, 2^(index+1), 2^(index+1), filters·w]
+        x = _batch_norm(f"decoder_bn{index}", synchronized_bn, dtype)(x)
+        x = keras.layers.ReLU(name=f"decoder_relu{index}", dtype=dtype)(x)
+    x = keras.layers.Conv2DTranspose(
+        3,
+        5,
+        strides=2,
+        padding="same",
+        kernel_initializer=_kernel_init(),
+        name="decoder_fconv5",
+        dtype=dtype,
+    )(x)  # [B, 64, 64, 3]
+    image = keras.layers.Activation("tanh", name="image", dtype="float32")(x)
+    return keras.Model(code, image, name="decoder")
+
+
+def build_converter(
+    width: float = 1.0, synchronized_bn: bool = False, dtype=None
+) -> keras.Model:
+    """Converter C = decoder(encoder(x)): [B, 64, 64, 3] → [B, 64, 64, 3].
+
+    Args:
+      width: Hidden-channel multiplier (paper: 1).
+      synchronized_bn: Batch statistics over all replicas (multi-device).
+      dtype: A Keras dtype policy name, e.g. ``"mixed_bfloat16"``; the output
+        is float32 whatever the policy.
+
+    Example:
+      >>> converter = build_converter(width=0.125)
+      >>> converter(np.zeros((2, 64, 64, 3))).shape
+      (2, 64, 64, 3)
+    """
+    source = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="source")
+    encoder = build_encoder(width, synchronized_bn, dtype)
+    decoder = build_decoder(width, synchronized_bn, dtype)
+    return keras.Model(source, decoder(encoder(source)), name="converter")
+
+
+def build_discriminator(
+    kind: str, width: float = 1.0, synchronized_bn: bool = False, dtype=None
+) -> keras.Model:
+    """D_R (``kind="real_fake"``) or D_A (``kind="domain"``), returning logits.
+
+    D_R: [B, 64, 64, 3] product image → [B] logit of "real".
+    D_A: source [B, 64, 64, 3] and target [B, 64, 64, 3] → [B] logit of
+    "associated" (the pair is stacked into 6 channels).
+    """
+    if kind == "real_fake":
+        image = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="image")
+        inputs, x, name = image, image, "d_real_fake"
+    elif kind == "domain":
+        source = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="source")
+        target = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="target")
+        x = keras.layers.Concatenate(name="pair", dtype=dtype)([source, target])
+        inputs, name = [source, target], "d_domain"  # x: [B, 64, 64, 6]
+    else:
+        raise ValueError(f"kind must be 'real_fake' or 'domain', got {kind!r}")
+    x = _conv_stack(x, width, name, synchronized_bn, dtype)
+    x = keras.layers.Conv2D(
+        1,
+        4,
+        padding="valid",
+        kernel_initializer=_kernel_init(),
+        name=f"{name}_conv5",
+        dtype=dtype,
+    )(x)  # [B, 1, 1, 1]
+    logit = keras.layers.Flatten(name="logit", dtype="float32")(x)[:, 0]  # [B]
+    return keras.Model(inputs, logit, name=name)

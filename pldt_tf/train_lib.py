@@ -1,0 +1,368 @@
+"""Training: data preparation, model and optimizers, the fit loop, resume.
+
+``train(config)`` is everything ``python -m pldt_tf.train`` does. The workdir
+holds:
+  config.json       the resolved configuration
+  checkpoints/      tf.train.CheckpointManager (every N steps, epoch ends)
+  logs/             TensorBoard: scalars, sample grids, validation metrics
+  samples/          sample-grid PNGs during training
+  final_samples.png test sources | generated | ground truth at the end
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from pldt_tf import callbacks, networks, visualize
+from pldt_tf import config as config_lib
+from pldt_tf import model as model_lib
+from pldt_tf.data import pipeline, records, synthetic
+
+# --------------------------------------------------------------------------
+# Data.
+
+
+def prepare_data(config: config_lib.TrainConfig) -> dict:
+    """Makes sure ``config.records_dir`` exists; returns its manifest.
+
+    Missing records are built from ``config.lookbook_dir``; a missing LookBook
+    folder is generated as the synthetic set when ``synthetic_products > 0``
+    (the embedded default: the main command needs no data at hand).
+    """
+    config_lib.check_data_source(config)
+    if not config_lib.records_available(config):
+        lookbook_dir = config.lookbook_dir
+        if not os.path.isdir(lookbook_dir):
+            data_dir = os.path.dirname(os.path.abspath(lookbook_dir))
+            logging.info(
+                "Generating the synthetic LookBook (%d products) in %s",
+                config.synthetic_products,
+                data_dir,
+            )
+            print(f"Generating the synthetic LookBook in {data_dir} ...", flush=True)
+            synthetic.generate(
+                data_dir,
+                config.synthetic_products,
+                seed=config.data_seed,
+                variation=config.synthetic_variation,
+                overwrite=False,
+            )
+            if os.path.abspath(os.path.join(data_dir, "lookbook")) != os.path.abspath(
+                lookbook_dir
+            ):
+                raise ValueError(
+                    f"--lookbook_dir={lookbook_dir!r} must end in 'lookbook' when "
+                    "--synthetic_products generates it."
+                )
+        attributes = os.path.join(
+            os.path.dirname(os.path.abspath(lookbook_dir)), "attributes.csv"
+        )
+        print(f"Building TFRecords in {config.records_dir} ...", flush=True)
+        records.build_records(
+            lookbook_dir,
+            config.records_dir,
+            records.BuildOptions(seed=config.data_seed),
+            attributes_file=attributes if os.path.isfile(attributes) else None,
+        )
+    return records.load_manifest(config.records_dir)
+
+
+def steps_per_epoch(config: config_lib.TrainConfig, manifest: dict) -> int:
+    """One pass over the training triplets (or ``config.steps_per_epoch``)."""
+    available = manifest["splits"]["train"]["num_triplets"]
+    if config.batch_size > available:
+        raise ValueError(
+            f"--batch_size={config.batch_size} is larger than the {available} "
+            f"training triplets in {config.records_dir}: lower --batch_size."
+        )
+    return config.steps_per_epoch or available // config.batch_size
+
+
+# --------------------------------------------------------------------------
+# Devices, precision, model.
+
+
+def resolve_precision(name: str) -> str:
+    """``auto``: bfloat16 on GPUs that have it, float16 on older GPUs,
+    float32 on CPU."""
+    if name != "auto":
+        return name
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "float32"
+    capability = tf.config.experimental.get_device_details(gpus[0]).get(
+        "compute_capability", (0, 0)
+    )
+    return "mixed_bfloat16" if tuple(capability) >= (8, 0) else "mixed_float16"
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """``auto``: MirroredStrategy over several GPUs, else the default."""
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "mirrored" or (name == "auto" and len(gpus) > 1):
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def learning_rate_schedule(config, per_epoch: int):
+    """``learning_rate`` for the first epochs, ÷10 for the last
+    ``decay_epochs`` (paper: 25 + 5), counted in optimizer steps."""
+    if config.decay_epochs == 0:
+        return config.learning_rate
+    boundary = (config.epochs - config.decay_epochs) * per_epoch
+    return keras.optimizers.schedules.PiecewiseConstantDecay(
+        [boundary], [config.learning_rate, config.learning_rate / 10.0]
+    )
+
+
+def make_optimizer(config, schedule, precision: str, name: str):
+    if config.optimizer == "adam":
+        optimizer = keras.optimizers.Adam(schedule, beta_1=config.beta_1, name=name)
+    else:
+        optimizer = keras.optimizers.SGD(schedule, momentum=config.momentum, name=name)
+    if precision == "mixed_float16":
+        return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
+    if config.skip_nonfinite:
+        # Scale 1 never changes the numbers; the wrapper skips non-finite steps.
+        return keras.optimizers.LossScaleOptimizer(
+            optimizer,
+            initial_scale=1.0,
+            dynamic_growth_steps=2**31 - 1,
+            name=f"{name}_skip",
+        )
+    return optimizer
+
+
+def build_model(config, per_epoch: int, precision: str, synchronized_bn: bool):
+    """The compiled ``PixelLevelDomainTransfer`` of a configuration."""
+    dtype = None if precision == "float32" else precision
+    keras.utils.set_random_seed(config.seed)
+    converter = networks.build_converter(config.width, synchronized_bn, dtype)
+    real_fake = domain = None
+    if model_lib.uses_real_fake(config.method):
+        real_fake = networks.build_discriminator(
+            "real_fake", config.width, synchronized_bn, dtype
+        )
+    if model_lib.uses_domain(config.method):
+        domain = networks.build_discriminator(
+            "domain", config.width, synchronized_bn, dtype
+        )
+    model = model_lib.PixelLevelDomainTransfer(
+        converter,
+        real_fake,
+        domain,
+        method=config.method,
+        selection=config.selection,
+        converter_loss=config.converter_loss,
+        seed=config.seed,
+    )
+    schedule = learning_rate_schedule(config, per_epoch)
+    model.compile(
+        make_optimizer(config, schedule, precision, "converter_optimizer"),
+        make_optimizer(config, schedule, precision, "real_fake_optimizer")
+        if real_fake
+        else None,
+        make_optimizer(config, schedule, precision, "domain_optimizer")
+        if domain
+        else None,
+        jit_compile=config.jit_compile,
+    )
+    return model
+
+
+# --------------------------------------------------------------------------
+# The run.
+
+
+@dataclasses.dataclass
+class TrainResult:
+    workdir: str
+    steps: int
+    final_samples: str
+    checkpoint: str | None
+    health_violations: int
+    validation: dict
+    seconds: float
+
+
+def _sample_batch(config, split: str) -> dict:
+    dataset = pipeline.triplet_dataset(
+        config.records_dir,
+        split,
+        config.num_samples,
+        training=False,
+        options=pipeline.PipelineOptions(direction=config.direction),
+    )
+    batch = next(iter(dataset))
+    return {k: batch[k].numpy() for k in ("source", "target")}
+
+
+def _write_config(config) -> None:
+    os.makedirs(config.workdir, exist_ok=True)
+    with open(os.path.join(config.workdir, "config.json"), "w") as file:
+        file.write(config.to_json() + "\n")
+
+
+def _restore(config, checkpoint, manager) -> None:
+    latest = manager.latest_checkpoint
+    if not latest or not config.resume:
+        if latest:
+            raise ValueError(
+                f"{config.workdir!r} already holds checkpoints ({latest}) and "
+                "--noresume was given: choose a new --workdir or drop --noresume."
+            )
+        return
+    checkpoint.restore(latest).assert_existing_objects_matched()
+    logging.info("Resumed from %s", latest)
+    print(f"Resuming from {latest}", flush=True)
+
+
+def train(config: config_lib.TrainConfig) -> TrainResult:
+    """Trains per ``config`` into ``config.workdir``; resumable at any point."""
+    config_lib.validate(config)
+    start = time.time()
+    manifest = prepare_data(config)
+    per_epoch = steps_per_epoch(config, manifest)
+    precision = resolve_precision(config.precision)
+    strategy = make_strategy(config.distribute)
+    synchronized = strategy.num_replicas_in_sync > 1
+    _write_config(config)
+    with strategy.scope():
+        model = build_model(config, per_epoch, precision, synchronized)
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(
+        checkpoint, os.path.join(config.workdir, "checkpoints"), config.keep_checkpoints
+    )
+    _restore(config, checkpoint, manager)
+    step = int(model.converter_optimizer.iterations.numpy())
+    total = config.epochs * per_epoch
+    logging.info(
+        "precision=%s replicas=%d steps/epoch=%d step=%d of %d",
+        precision,
+        strategy.num_replicas_in_sync,
+        per_epoch,
+        step,
+        total,
+    )
+    triplets = pipeline.triplet_dataset(
+        config.records_dir,
+        "train",
+        config.batch_size,
+        training=True,
+        options=pipeline.PipelineOptions(
+            direction=config.direction, negatives=config.negatives, seed=config.seed
+        ),
+    )
+    validation = pipeline.triplet_dataset(
+        config.records_dir,
+        "validation",
+        64,
+        training=False,
+        options=pipeline.PipelineOptions(direction=config.direction),
+    )
+    writer = tf.summary.create_file_writer(os.path.join(config.workdir, "logs"))
+    health = callbacks.TrainingHealth()
+    grids = callbacks.SampleGrids(
+        config.workdir,
+        _sample_batch(config, "validation"),
+        validation,
+        config.sample_every_steps,
+        writer,
+    )
+    callback_list = [
+        callbacks.Throughput(config.batch_size),
+        health,
+        callbacks.Scalars(writer, max(1, min(50, config.sample_every_steps))),
+        grids,
+        callbacks.Checkpoints(manager, config.checkpoint_every_steps),
+    ]
+    if not config.skip_nonfinite:
+        callback_list.insert(1, callbacks.StopOnNonFiniteLoss(manager))
+    history = {}
+    epoch = step // per_epoch
+    if step % per_epoch and step < total:  # finish the interrupted epoch first
+        fit = model.fit(
+            triplets,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            steps_per_epoch=per_epoch - step % per_epoch,
+            callbacks=callback_list,
+            shuffle=False,  # the pipeline shuffles
+            verbose=2 if os.environ.get("CI") else 1,
+        )
+        history.update(fit.history)
+        epoch += 1
+    if epoch < config.epochs:
+        fit = model.fit(
+            triplets,
+            epochs=config.epochs,
+            initial_epoch=epoch,
+            steps_per_epoch=per_epoch,
+            callbacks=callback_list,
+            shuffle=False,  # the pipeline shuffles
+            verbose=2 if os.environ.get("CI") else 1,
+        )
+        history.update(fit.history)
+    final = _final_samples(config, model)
+    scores = callbacks.evaluate_pixels(model.converter, validation)
+    with open(os.path.join(config.workdir, "train_summary.json"), "w") as file:
+        json.dump(
+            {
+                "steps": int(model.converter_optimizer.iterations.numpy()),
+                "validation": scores,
+                "health_violations": health.violations,
+                "history": {k: [float(x) for x in v] for k, v in history.items()},
+            },
+            file,
+            indent=1,
+        )
+    return TrainResult(
+        workdir=config.workdir,
+        steps=int(model.converter_optimizer.iterations.numpy()),
+        final_samples=final,
+        checkpoint=manager.latest_checkpoint,
+        health_violations=health.violations,
+        validation=scores,
+        seconds=time.time() - start,
+    )
+
+
+def _final_samples(config, model) -> str:
+    split = "test"
+    info = records.load_manifest(config.records_dir)["splits"][split]
+    if not info["num_triplets"]:
+        split = "validation"
+    samples = _sample_batch(config, split)
+    generated = model.converter(samples["source"], training=False).numpy()
+    path = os.path.join(config.workdir, "final_samples.png")
+    visualize.save_png(
+        path, visualize.triplet_grid(samples["source"], generated, samples["target"])
+    )
+    return path
+
+
+def load_converter(workdir: str, checkpoint: str | None = None) -> keras.Model:
+    """The converter of a training workdir (latest or named checkpoint)."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{path!r} not found: {workdir!r} is not a training workdir."
+        )
+    with open(path) as file:
+        config = config_lib.TrainConfig(**json.load(file))
+    model = build_model(config, 1, "float32", synchronized_bn=False)
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(model=model), os.path.join(workdir, "checkpoints"), None
+    )
+    checkpoint = checkpoint or manager.latest_checkpoint
+    if checkpoint is None:
+        raise FileNotFoundError(f"No checkpoint in {workdir!r}/checkpoints.")
+    tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
+    return model.converter

@@ -1,0 +1,95 @@
+"""Golden values for every loss on literal inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from pldt_tf import losses
+
+LOG2 = math.log(2.0)
+
+
+def softplus(x):
+    return math.log1p(math.exp(x))
+
+
+def _np(x):
+    return np.asarray(x)
+
+
+def test_bce_with_logits_golden():
+    logits = tf.constant([0.0, 2.0, 2.0, -3.0])
+    labels = tf.constant([1.0, 1.0, 0.0, 0.0])
+    expected = [LOG2, softplus(-2.0), softplus(2.0), softplus(-3.0)]
+    np.testing.assert_allclose(
+        _np(losses.bce_with_logits(logits, labels)), expected, rtol=1e-6
+    )
+
+
+def test_discriminator_losses_golden():
+    np.testing.assert_allclose(
+        _np(
+            losses.real_fake_discriminator_loss(tf.constant([0.0]), tf.constant([0.0]))
+        ),
+        [2 * LOG2],
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        _np(
+            losses.real_fake_discriminator_loss(tf.constant([1.0]), tf.constant([-1.0]))
+        ),
+        [2 * softplus(-1.0)],
+        rtol=1e-6,
+    )
+    full = losses.domain_discriminator_loss(
+        tf.constant([1.0]), tf.constant([2.0]), tf.constant([-1.0])
+    )
+    np.testing.assert_allclose(
+        _np(full), [softplus(-1.0) + softplus(2.0) + softplus(-1.0)], rtol=1e-6
+    )
+    no_neg = losses.domain_discriminator_loss(
+        tf.constant([1.0]), None, tf.constant([-1.0])
+    )
+    np.testing.assert_allclose(_np(no_neg), [2 * softplus(-1.0)], rtol=1e-6)
+    mixed = losses.discriminator_loss(
+        tf.constant([1.0, 1.0]), tf.constant([True, False])
+    )
+    np.testing.assert_allclose(_np(mixed), [softplus(-1.0), softplus(1.0)], rtol=1e-6)
+
+
+def test_converter_losses_golden():
+    logits = tf.constant([1.0, -2.0])
+    np.testing.assert_allclose(
+        _np(losses.adversarial_converter_loss(logits, "non_saturating")),
+        [softplus(-1.0), softplus(2.0)],
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        _np(losses.adversarial_converter_loss(logits, "minimax")),
+        [-softplus(1.0), -softplus(-2.0)],
+        rtol=1e-6,
+    )
+    with pytest.raises(ValueError, match="form"):
+        losses.adversarial_converter_loss(logits, "hinge")
+
+
+def test_minimax_gradient_saturates_where_non_saturating_does_not():
+    logits = tf.Variable([-6.0])  # the discriminator is sure the image is fake
+    grads = {}
+    for form in losses.CONVERTER_LOSSES:
+        with tf.GradientTape() as tape:
+            loss = losses.adversarial_converter_loss(logits, form)
+        grads[form] = float(tape.gradient(loss, logits)[0])
+    assert abs(grads["minimax"]) < 0.01 < abs(grads["non_saturating"])
+
+
+def test_mse_golden():
+    generated = tf.zeros((2, 2, 2, 3))
+    target = tf.concat([tf.zeros((1, 2, 2, 3)), tf.fill((1, 2, 2, 3), 0.5)], 0)
+    np.testing.assert_allclose(
+        _np(losses.mse_converter_loss(generated, target)), [0.0, 0.25]
+    )

@@ -1,0 +1,185 @@
+"""Algorithm 1 in train_step: which weights each update touches, case draws,
+tracing, mixed precision, skipped steps, serialisation."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from pldt_tf import model as model_lib
+from pldt_tf import networks
+
+WIDTH = 0.0625
+
+
+def _batch(size=8, seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        k: tf.constant(rng.uniform(-1, 1, (size, 64, 64, 3)).astype("float32"))
+        for k in ("source", "target", "negative")
+    }
+
+
+def _model(
+    method="c_rf_dd", selection="per_case", lrs=(2e-4, 2e-4, 2e-4), dtype=None, **kw
+):
+    keras.utils.set_random_seed(0)
+    model = model_lib.PixelLevelDomainTransfer(
+        networks.build_converter(WIDTH, dtype=dtype),
+        networks.build_discriminator("real_fake", WIDTH, dtype=dtype),
+        networks.build_discriminator("domain", WIDTH, dtype=dtype),
+        method=method,
+        selection=selection,
+        seed=0,
+        **kw,
+    )
+    real_fake_lr, domain_lr, converter_lr = lrs  # NETWORKS order
+    model.compile(
+        keras.optimizers.Adam(converter_lr, beta_1=0.5),
+        keras.optimizers.Adam(real_fake_lr, beta_1=0.5),
+        keras.optimizers.Adam(domain_lr, beta_1=0.5),
+    )
+    return model
+
+
+def _snapshot(network):
+    return [v.numpy().copy() for v in network.trainable_variables]
+
+
+def _changed(before, network):
+    return any(
+        not np.array_equal(a, b.numpy())
+        for a, b in zip(before, network.trainable_variables, strict=True)
+    )
+
+
+NETWORKS = ("real_fake", "domain", "converter")
+
+
+@pytest.mark.parametrize("selection", model_lib.SELECTIONS)
+@pytest.mark.parametrize("active", range(3))
+def test_each_update_changes_only_its_network(selection, active):
+    lrs = [0.0, 0.0, 0.0]
+    lrs[active] = 1e-2
+    model = _model(selection=selection, lrs=lrs)
+    before = {name: _snapshot(getattr(model, name)) for name in NETWORKS}
+    model.train_step(_batch())
+    for index, name in enumerate(NETWORKS):
+        assert _changed(before[name], getattr(model, name)) == (index == active), name
+
+
+@pytest.mark.parametrize("selection", model_lib.SELECTIONS)
+@pytest.mark.parametrize("method", model_lib.METHODS)
+def test_every_method_trains_one_step(method, selection):
+    model = _model(method=method, selection=selection)
+    logs = model.train_step(_batch())
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    assert ("loss/domain" in logs) == (method in ("c_rf_dd", "c_rf_dd_neg"))
+    assert ("loss/real_fake" in logs) == (method != "c_mse")
+    assert ("d_domain/unassociated" in logs) == (method == "c_rf_dd")
+
+
+def test_per_sample_draws_cases_at_equal_rates():
+    model = _model(selection="per_sample")
+    cases = model._draw_cases(30_000).numpy()
+    rates = np.bincount(cases, minlength=3) / len(cases)
+    np.testing.assert_allclose(rates, [1 / 3] * 3, atol=0.015)
+    neg = _model(method="c_rf_dd_neg", selection="per_sample")
+    rates = np.bincount(neg._draw_cases(30_000).numpy(), minlength=3) / 30_000
+    np.testing.assert_allclose(rates, [0.5, 0.0, 0.5], atol=0.015)
+
+
+def test_per_sample_reports_outputs_for_every_case():
+    logs = _model(selection="per_sample").train_step(_batch(size=32))
+    for name in ("d_domain/associated", "d_domain/unassociated", "d_domain/generated"):
+        assert 0.0 < float(logs[name]) < 1.0
+
+
+def test_step_traces_once_per_shape():
+    model = _model()
+    traces = []
+    original = model.train_step
+
+    def counting_step(data):
+        traces.append(data["source"].shape)
+        return original(data)
+
+    model.train_step = counting_step
+    dataset = tf.data.Dataset.from_tensors(_batch()).repeat()
+    model.fit(dataset, steps_per_epoch=3, epochs=2, verbose=0)
+    assert len(traces) == 1
+    model.fit(
+        tf.data.Dataset.from_tensors(_batch(size=4)).repeat(),
+        steps_per_epoch=3,
+        verbose=0,
+    )
+    assert len(traces) == 2
+
+
+def test_mixed_bfloat16_trains_on_cpu():
+    model = _model(dtype="mixed_bfloat16")
+    before = {name: _snapshot(getattr(model, name)) for name in NETWORKS}
+    dataset = tf.data.Dataset.from_tensors(_batch()).repeat()
+    history = model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    for name in NETWORKS:
+        assert _changed(before[name], getattr(model, name)), name
+
+
+def _scaled_model():
+    keras.utils.set_random_seed(0)
+    model = model_lib.PixelLevelDomainTransfer(
+        networks.build_converter(WIDTH, dtype="mixed_float16"),
+        networks.build_discriminator("real_fake", WIDTH, dtype="mixed_float16"),
+        networks.build_discriminator("domain", WIDTH, dtype="mixed_float16"),
+    )
+    model.compile(
+        *[
+            keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(2e-4))
+            for _ in range(3)
+        ]
+    )
+    return model
+
+
+def test_overflowing_step_is_skipped_for_all_three_networks():
+    model = _scaled_model()
+    bad = _batch()
+    bad["target"] = tf.tensor_scatter_nd_update(bad["target"], [[0, 0, 0, 0]], [np.inf])
+    before = {name: _snapshot(getattr(model, name)) for name in NETWORKS}
+    model.train_step(bad)  # D_R sees inf → its gradients overflow
+    for name in NETWORKS:
+        assert not _changed(before[name], getattr(model, name)), name
+    scale = float(model.converter_optimizer.dynamic_scale.numpy())
+    model.train_step(_batch())
+    for name in NETWORKS:
+        assert _changed(before[name], getattr(model, name)), name
+    assert scale < 2.0**15  # the loss scale went down after the overflow
+
+
+def test_model_config_round_trip():
+    model = _model(
+        method="c_rf_dd_neg", selection="per_sample", converter_loss="minimax"
+    )
+    clone = model_lib.PixelLevelDomainTransfer.from_config(model.get_config())
+    assert (clone.method, clone.selection, clone.converter_loss) == (
+        "c_rf_dd_neg",
+        "per_sample",
+        "minimax",
+    )
+    assert clone.converter.count_params() == model.converter.count_params()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "gan"}, "method"),
+        ({"selection": "random"}, "selection"),
+        ({"converter_loss": "hinge"}, "converter_loss"),
+    ],
+)
+def test_bad_arguments_are_clear(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        model_lib.PixelLevelDomainTransfer(networks.build_converter(WIDTH), **kwargs)

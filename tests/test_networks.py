@@ -1,0 +1,100 @@
+"""Table 1 networks: parameter counts, shapes, BN/bias placement, init."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from pldt_tf import networks
+
+
+def _trainable(model):
+    return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+
+
+@pytest.mark.slow
+def test_paper_size_parameter_counts_match_spec():
+    converter = networks.build_converter(1.0)
+    d_r = networks.build_discriminator("real_fake", 1.0)
+    d_a = networks.build_discriminator("domain", 1.0)
+    assert abs(_trainable(converter) / 36.5e6 - 1) < 0.01
+    assert abs(_trainable(d_r) / 17.2e6 - 1) < 0.01
+    # D_A differs from D_R only by the 6-channel first layer.
+    assert _trainable(d_a) - _trainable(d_r) == 5 * 5 * 3 * 128
+
+
+def test_shapes_and_ranges_at_small_width():
+    converter = networks.build_converter(0.0625)
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 64, 64, 3)).astype("float32")
+    out = keras.ops.convert_to_numpy(converter(images, training=True))
+    assert out.shape == (3, 64, 64, 3) and out.dtype == np.float32
+    assert out.min() >= -1 and out.max() <= 1
+    d_a = networks.build_discriminator("domain", 0.0625)
+    assert tuple(d_a([images, images]).shape) == (3,)
+    assert d_a.get_layer("d_domain_conv1").kernel.shape == (5, 5, 6, 8)
+
+
+def test_width_scales_hidden_channels_only():
+    encoder = networks.build_encoder(0.25)
+    assert encoder.get_layer("encoder_conv1").kernel.shape == (5, 5, 3, 32)
+    assert encoder.get_layer("encoder_conv4").kernel.shape == (5, 5, 128, 256)
+    assert encoder.output.shape == (None, 64)
+    decoder = networks.build_decoder(0.25)
+    assert decoder.get_layer("decoder_fc1").kernel.shape == (64, 4 * 4 * 256)
+    assert decoder.get_layer("decoder_fconv5").kernel.shape == (5, 5, 3, 32)
+
+
+def test_batch_norm_and_bias_placement():
+    d_r = networks.build_discriminator("real_fake", 0.125)
+    names = [layer.name for layer in d_r.layers]
+    assert "d_real_fake_bn1" not in names
+    assert all(f"d_real_fake_bn{i}" in names for i in (2, 3, 4))
+    assert d_r.get_layer("d_real_fake_conv1").use_bias
+    assert not d_r.get_layer("d_real_fake_conv2").use_bias
+    assert d_r.get_layer("d_real_fake_conv5").use_bias
+    encoder = networks.build_encoder(0.125)
+    assert "encoder_bn5" in [layer.name for layer in encoder.layers]
+    decoder = networks.build_decoder(0.125)
+    assert decoder.get_layer("decoder_fconv5").use_bias
+    assert "decoder_bn5" not in [layer.name for layer in decoder.layers]
+
+
+def test_weights_drawn_from_normal_002():
+    kernel = keras.ops.convert_to_numpy(
+        networks.build_encoder(0.5).get_layer("encoder_conv3").kernel
+    )
+    assert abs(kernel.mean()) < 1e-3
+    assert abs(kernel.std() - 0.02) < 1e-3
+
+
+def test_serialisation_round_trip(tmp_path):
+    converter = networks.build_converter(0.0625)
+    clone = keras.Model.from_config(converter.get_config())
+    assert clone.count_params() == converter.count_params()
+    path = str(tmp_path / "converter.keras")
+    converter.save(path)
+    loaded = keras.saving.load_model(path)
+    images = np.zeros((2, 64, 64, 3), "float32")
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(images)),
+        keras.ops.convert_to_numpy(converter(images)),
+        atol=1e-6,
+    )
+
+
+def test_mixed_precision_keeps_float32_outputs():
+    converter = networks.build_converter(0.0625, dtype="mixed_bfloat16")
+    d_r = networks.build_discriminator("real_fake", 0.0625, dtype="mixed_bfloat16")
+    images = np.zeros((2, 64, 64, 3), "float32")
+    assert converter(images).dtype == "float32"
+    assert d_r(images).dtype == "float32"
+    assert (
+        converter.get_layer("encoder").get_layer("encoder_conv2").compute_dtype
+        == "bfloat16"
+    )
+
+
+def test_unknown_discriminator_kind():
+    with pytest.raises(ValueError, match="kind"):
+        networks.build_discriminator("other")

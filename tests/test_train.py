@@ -1,0 +1,232 @@
+"""The training tool end to end: smoke run, resume, kill and restart, flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import tensorflow as tf
+
+from pldt_tf import callbacks, train_lib
+from pldt_tf import config as config_lib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _config(records_dir, workdir, **overrides):
+    values = dict(
+        workdir=str(workdir),
+        records_dir=records_dir,
+        lookbook_dir=None,
+        width=0.0625,
+        batch_size=8,
+        epochs=2,
+        decay_epochs=1,
+        steps_per_epoch=3,
+        checkpoint_every_steps=2,
+        sample_every_steps=2,
+        num_samples=4,
+    )
+    values.update(overrides)
+    return config_lib.TrainConfig(**values)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(synthetic_data, tmp_path_factory):
+    _, records_dir = synthetic_data
+    workdir = tmp_path_factory.mktemp("train") / "smoke"
+    config = _config(records_dir, workdir)
+    return config, train_lib.train(config)
+
+
+def test_smoke_run_fills_the_workdir(smoke_run):
+    config, result = smoke_run
+    workdir = config.workdir
+    assert result.steps == 6
+    with open(os.path.join(workdir, "config.json")) as file:
+        assert json.load(file)["width"] == 0.0625
+    assert os.path.isfile(result.final_samples)
+    assert glob.glob(os.path.join(workdir, "samples", "step_*.png"))
+    assert glob.glob(os.path.join(workdir, "logs", "events.out.tfevents.*"))
+    assert result.checkpoint.endswith("ckpt-6")
+    assert 0.0 < result.validation["rmse"] < 1.0
+    assert result.health_violations == 0
+    with open(os.path.join(workdir, "train_summary.json")) as file:
+        summary = json.load(file)
+    assert "val_c_ssim" in summary["history"]
+
+
+def test_tensorboard_logs_hold_losses_and_images(smoke_run):
+    config, _ = smoke_run
+    tags = set()
+    for path in glob.glob(os.path.join(config.workdir, "logs", "events.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            tags.update(value.tag for value in event.summary.value)
+    assert {"loss/converter", "loss/real_fake", "loss/domain", "samples"} <= tags
+    assert {"d_domain/unassociated", "learning_rate", "images_per_second"} <= tags
+    assert {"validation/rmse", "validation/c_ssim"} <= tags
+
+
+def test_resume_continues_step_count_and_schedule(smoke_run):
+    config, _ = smoke_run
+    longer = dataclasses.replace(config, epochs=3)
+    result = train_lib.train(longer)
+    assert result.steps == 9
+    assert result.checkpoint.endswith("ckpt-9")
+    converter = train_lib.load_converter(config.workdir)
+    assert converter.output.shape == (None, 64, 64, 3)
+
+
+def test_noresume_refuses_a_workdir_with_checkpoints(smoke_run):
+    config, _ = smoke_run
+    with pytest.raises(ValueError, match="--noresume"):
+        train_lib.train(dataclasses.replace(config, resume=False))
+
+
+def test_batch_larger_than_the_data_is_a_clear_error(synthetic_data, tmp_path):
+    _, records_dir = synthetic_data
+    config = _config(
+        records_dir, tmp_path / "w", batch_size=100_000, steps_per_epoch=None
+    )
+    with pytest.raises(ValueError, match="--batch_size"):
+        train_lib.train(config)
+
+
+def test_non_finite_loss_stops_with_step_and_checkpoint():
+    class FakeOptimizer:
+        iterations = tf.Variable(42)
+
+    class FakeModel:
+        converter_optimizer = FakeOptimizer()
+
+    class FakeManager:
+        latest_checkpoint = "/w/checkpoints/ckpt-40"
+
+    callback = callbacks.StopOnNonFiniteLoss(FakeManager())
+    callback.set_model(FakeModel())
+    callback.on_train_batch_end(0, {"loss/converter": 1.0})
+    with pytest.raises(callbacks.NonFiniteLossError, match=r"step 42.*ckpt-40"):
+        callback.on_train_batch_end(0, {"loss/converter": float("nan")})
+
+
+def test_health_check_flags_the_batch_norm_exploit():
+    health = callbacks.TrainingHealth(window=3)
+    health.set_model(
+        type(
+            "M",
+            (),
+            {"converter_optimizer": type("O", (), {"iterations": tf.Variable(1)})()},
+        )()
+    )
+    fair = {"loss/real_fake": 0.6, "loss/converter_real_fake": 1.2}
+    exploit = {"loss/real_fake": 0.001, "loss/converter_real_fake": 0.01}
+    for _ in range(5):
+        health.on_train_batch_end(0, dict(fair))
+    assert health.violations == 0
+    for _ in range(5):
+        health.on_train_batch_end(0, dict(exploit))
+    assert health.violations == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("selection", ["per_case", "per_sample"])
+def test_mirrored_step_equals_single_device_step(selection):
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tests", "distributed_step.py"), selection],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    match = re.search(r"replicas=(\d+) max_diff=(\S+) moved=(\S+)", result.stdout)
+    assert match, result.stdout
+    assert int(match[1]) == 2
+    assert float(match[3]) > 1e-4  # the step really changed the weights
+    assert float(match[2]) < 1e-6  # float64: equal up to round-off
+
+
+def _train_cli(*args, **kwargs):
+    return subprocess.Popen(
+        [sys.executable, "-m", "pldt_tf.train", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
+
+
+@pytest.mark.slow
+def test_killed_training_restarts_from_its_last_checkpoint(synthetic_data, tmp_path):
+    _, records_dir = synthetic_data
+    workdir = tmp_path / "killed"
+    args = [
+        f"--records_dir={records_dir}",
+        "--lookbook_dir=",
+        f"--workdir={workdir}",
+        "--width=0.0625",
+        "--batch_size=8",
+        "--epochs=2",
+        "--decay_epochs=1",
+        "--steps_per_epoch=40",
+        "--checkpoint_every_steps=3",
+        "--sample_every_steps=1000",
+    ]
+    process = _train_cli(*args)
+    deadline = time.time() + 240
+    checkpoints = os.path.join(workdir, "checkpoints")
+    while (
+        time.time() < deadline
+        and len(glob.glob(os.path.join(checkpoints, "*.index"))) < 2
+    ):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)  # at an arbitrary moment, maybe mid-save
+    process.wait()
+    latest = tf.train.latest_checkpoint(checkpoints)
+    assert latest is not None
+    killed_at = int(latest.rsplit("-", 1)[1])
+    assert 0 < killed_at < 80
+    restarted = _train_cli(*args)
+    output, _ = restarted.communicate(timeout=300)
+    assert restarted.returncode == 0, output[-3000:]
+    assert f"Resuming from {latest}" in output
+    assert "Trained 80 steps" in output
+
+
+def test_cli_bad_flags_name_the_flag():
+    for flag, message in (
+        ("--method=gan", "--method"),
+        ("--width=0", "--width"),
+        ("--records_dir=/nonexistent/records", "--records_dir"),
+    ):
+        process = _train_cli(
+            "--workdir=/tmp/unused", "--lookbook_dir=/nonexistent", flag
+        )
+        output, _ = process.communicate(timeout=120)
+        assert process.returncode != 0
+        assert message in output, output[-2000:]
+
+
+def test_every_flag_is_documented_and_configs_parse():
+    process = _train_cli("--helpfull")
+    output, _ = process.communicate(timeout=120)
+    for field in dataclasses.fields(config_lib.TrainConfig):
+        assert re.search(rf"--(\[no\])?{field.name}:", output), field.name
+    for path in glob.glob(os.path.join(ROOT, "configs", "*.flags")):
+        with open(path) as file:
+            text = file.read()
+        assert text.startswith("#") and "python -m pldt_tf.train --flagfile=" in text, (
+            path
+        )
+        names = re.findall(r"^--(?:no)?(\w+)", text, flags=re.M)
+        fields = {f.name for f in dataclasses.fields(config_lib.TrainConfig)}
+        assert set(names) <= fields, (path, set(names) - fields)
