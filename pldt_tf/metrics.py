@@ -36,3 +36,30 @@ def c_ssim(generated: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
         k1=0.01,
         k2=0.03,
     )
+
+
+def dominant_color(images: tf.Tensor, palette: tf.Tensor, white: float = 0.85):
+    """Index of the palette colour nearest to each image's mean garment colour.
+
+    The garment is every pixel not near-white (some channel below ``white``),
+    as product images lie on white. Images in [0, 1], [B, H, W, 3]; palette
+    [K, 3] in [0, 1]. An all-white image gets the index of the palette colour
+    nearest to white.
+    """
+    images = tf.cast(images, tf.float32)
+    mask = tf.cast(tf.reduce_min(images, axis=-1, keepdims=True) < white, tf.float32)
+    area = tf.reduce_sum(mask, axis=[1, 2])
+    mean = tf.where(
+        area > 0,
+        tf.reduce_sum(images * mask, axis=[1, 2]) / tf.maximum(area, 1.0),
+        tf.ones_like(area) * tf.ones([1, 3]),
+    )  # [B, 3]
+    distances = tf.reduce_sum(tf.square(mean[:, None, :] - palette[None]), axis=-1)
+    return tf.argmin(distances, axis=-1)
+
+
+def color_match(generated: tf.Tensor, target: tf.Tensor, palette: tf.Tensor):
+    """Per image: 1.0 when generated and ground truth share the dominant
+    palette colour (a cheap, label-free proxy for colour capture)."""
+    same = dominant_color(generated, palette) == dominant_color(target, palette)
+    return tf.cast(same, tf.float32)

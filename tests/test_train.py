@@ -221,12 +221,68 @@ def test_every_flag_is_documented_and_configs_parse():
     output, _ = process.communicate(timeout=120)
     for field in dataclasses.fields(config_lib.TrainConfig):
         assert re.search(rf"--(\[no\])?{field.name}:", output), field.name
-    for path in glob.glob(os.path.join(ROOT, "configs", "*.flags")):
+    from absl import flags
+
+    import pldt_tf.train  # noqa: F401  (defines the flags)
+
+    paths = glob.glob(os.path.join(ROOT, "configs", "*.flags"))
+    assert len(paths) >= 7
+    fields = {f.name for f in dataclasses.fields(config_lib.TrainConfig)}
+    for path in paths:
         with open(path) as file:
             text = file.read()
         assert text.startswith("#") and "python -m pldt_tf.train --flagfile=" in text, (
             path
         )
-        names = re.findall(r"^--(?:no)?(\w+)", text, flags=re.M)
-        fields = {f.name for f in dataclasses.fields(config_lib.TrainConfig)}
-        assert set(names) <= fields, (path, set(names) - fields)
+        cwd = os.getcwd()
+        os.chdir(ROOT)  # nested --flagfile paths are relative to the repository
+        try:
+            args = flags.FLAGS.read_flags_from_files(
+                [f"--flagfile={path}"], force_gnu=False
+            )
+        finally:
+            os.chdir(cwd)
+        names = {re.match(r"--(?:no)?(\w+)", arg)[1] for arg in args}
+        assert names <= fields, (path, names - fields)
+
+
+def test_precision_auto_is_float32_on_cpu():
+    assert train_lib.resolve_precision("auto") == "float32"
+    assert train_lib.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+
+
+def test_optimizer_choices(synthetic_data, tmp_path):
+    _, records_dir = synthetic_data
+    sgd = _config(records_dir, tmp_path, optimizer="sgd", momentum=0.5)
+    optimizer = train_lib.make_optimizer(sgd, 1e-3, "float32", "c")
+    assert optimizer.__class__.__name__ == "SGD" and optimizer.momentum == 0.5
+    adam = _config(records_dir, tmp_path)
+    assert train_lib.make_optimizer(adam, 1e-3, "float32", "c").beta_1 == 0.5
+    scaled = train_lib.make_optimizer(adam, 1e-3, "mixed_float16", "c")
+    assert scaled.__class__.__name__ == "LossScaleOptimizer"
+
+
+def test_schedule_divides_learning_rate_by_ten_for_the_last_epochs(
+    synthetic_data, tmp_path
+):
+    _, records_dir = synthetic_data
+    config = _config(records_dir, tmp_path, epochs=30, decay_epochs=5)
+    schedule = train_lib.learning_rate_schedule(config, per_epoch=10)
+    assert float(schedule(249)) == pytest.approx(2e-4)
+    assert float(schedule(251)) == pytest.approx(2e-5)
+
+
+@pytest.mark.slow
+def test_jit_compiled_and_bfloat16_runs(synthetic_data, tmp_path):
+    _, records_dir = synthetic_data
+    config = _config(
+        records_dir,
+        tmp_path / "jit",
+        jit_compile=True,
+        precision="mixed_bfloat16",
+        epochs=1,
+        decay_epochs=0,
+        steps_per_epoch=2,
+    )
+    result = train_lib.train(config)
+    assert result.steps == 2 and 0 < result.validation["rmse"] < 1
