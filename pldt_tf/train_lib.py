@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 import time
 
 import keras
@@ -39,31 +40,10 @@ def prepare_data(config: config_lib.TrainConfig) -> dict:
     config_lib.check_data_source(config)
     if not config_lib.records_available(config):
         lookbook_dir = config.lookbook_dir
+        data_dir = os.path.dirname(os.path.abspath(lookbook_dir))
         if not os.path.isdir(lookbook_dir):
-            data_dir = os.path.dirname(os.path.abspath(lookbook_dir))
-            logging.info(
-                "Generating the synthetic LookBook (%d products) in %s",
-                config.synthetic_products,
-                data_dir,
-            )
-            print(f"Generating the synthetic LookBook in {data_dir} ...", flush=True)
-            synthetic.generate(
-                data_dir,
-                config.synthetic_products,
-                seed=config.data_seed,
-                variation=config.synthetic_variation,
-                overwrite=False,
-            )
-            if os.path.abspath(os.path.join(data_dir, "lookbook")) != os.path.abspath(
-                lookbook_dir
-            ):
-                raise ValueError(
-                    f"--lookbook_dir={lookbook_dir!r} must end in 'lookbook' when "
-                    "--synthetic_products generates it."
-                )
-        attributes = os.path.join(
-            os.path.dirname(os.path.abspath(lookbook_dir)), "attributes.csv"
-        )
+            _generate_synthetic(config, data_dir)
+        attributes = os.path.join(data_dir, "attributes.csv")
         print(f"Building TFRecords in {config.records_dir} ...", flush=True)
         records.build_records(
             lookbook_dir,
@@ -72,6 +52,28 @@ def prepare_data(config: config_lib.TrainConfig) -> dict:
             attributes_file=attributes if os.path.isfile(attributes) else None,
         )
     return records.load_manifest(config.records_dir)
+
+
+def _generate_synthetic(config: config_lib.TrainConfig, data_dir: str) -> None:
+    """Writes the synthetic LookBook so that ``lookbook_dir`` exists."""
+    if os.path.basename(os.path.normpath(config.lookbook_dir)) != "lookbook":
+        raise ValueError(
+            f"--lookbook_dir={config.lookbook_dir!r} must end in 'lookbook' when "
+            "--synthetic_products generates it (the generator writes "
+            "<folder>/lookbook and <folder>/attributes.csv)."
+        )
+    logging.info("Generating the synthetic LookBook in %s", data_dir)
+    print(
+        f"Generating the synthetic LookBook ({config.synthetic_products} products, "
+        f"{config.synthetic_variation} variation) in {data_dir} ...",
+        flush=True,
+    )
+    synthetic.generate(
+        data_dir,
+        config.synthetic_products,
+        seed=config.data_seed,
+        variation=config.synthetic_variation,
+    )
 
 
 def steps_per_epoch(config: config_lib.TrainConfig, manifest: dict) -> int:
@@ -295,7 +297,7 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
             steps_per_epoch=per_epoch - step % per_epoch,
             callbacks=callback_list,
             shuffle=False,  # the pipeline shuffles
-            verbose=2 if os.environ.get("CI") else 1,
+            verbose=1 if sys.stdout.isatty() else 2,  # no bar spam in logs
         )
         history.update(fit.history)
         epoch += 1
@@ -307,7 +309,7 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
             steps_per_epoch=per_epoch,
             callbacks=callback_list,
             shuffle=False,  # the pipeline shuffles
-            verbose=2 if os.environ.get("CI") else 1,
+            verbose=1 if sys.stdout.isatty() else 2,  # no bar spam in logs
         )
         history.update(fit.history)
     final = _final_samples(config, model)
@@ -348,21 +350,31 @@ def _final_samples(config, model) -> str:
     return path
 
 
-def load_converter(workdir: str, checkpoint: str | None = None) -> keras.Model:
-    """The converter of a training workdir (latest or named checkpoint)."""
+def load_converter_and_step(
+    workdir: str, checkpoint: str | None = None
+) -> tuple[keras.Model, int]:
+    """The converter of a training workdir (latest or named checkpoint) and
+    the training step it was saved at."""
     path = os.path.join(workdir, "config.json")
     if not os.path.isfile(path):
         raise FileNotFoundError(
-            f"{path!r} not found: {workdir!r} is not a training workdir."
+            f"{path!r} not found: {workdir!r} is not a training workdir "
+            "(python -m pldt_tf.train writes one)."
         )
     with open(path) as file:
         config = config_lib.TrainConfig(**json.load(file))
     model = build_model(config, 1, "float32", synchronized_bn=False)
-    manager = tf.train.CheckpointManager(
-        tf.train.Checkpoint(model=model), os.path.join(workdir, "checkpoints"), None
-    )
-    checkpoint = checkpoint or manager.latest_checkpoint
+    restorer = tf.train.Checkpoint(model=model)
     if checkpoint is None:
-        raise FileNotFoundError(f"No checkpoint in {workdir!r}/checkpoints.")
-    tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
-    return model.converter
+        checkpoint = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    if checkpoint is None:
+        raise FileNotFoundError(
+            f"No checkpoint in {os.path.join(workdir, 'checkpoints')!r}."
+        )
+    restorer.restore(checkpoint).expect_partial()
+    return model.converter, int(model.converter_optimizer.iterations.numpy())
+
+
+def load_converter(workdir: str, checkpoint: str | None = None) -> keras.Model:
+    """The converter of a training workdir (latest or named checkpoint)."""
+    return load_converter_and_step(workdir, checkpoint)[0]

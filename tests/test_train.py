@@ -14,6 +14,7 @@ import time
 
 import pytest
 import tensorflow as tf
+from train_fixtures import tiny_config
 
 from pldt_tf import callbacks, train_lib
 from pldt_tf import config as config_lib
@@ -21,29 +22,11 @@ from pldt_tf import config as config_lib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _config(records_dir, workdir, **overrides):
-    values = dict(
-        workdir=str(workdir),
-        records_dir=records_dir,
-        lookbook_dir=None,
-        width=0.0625,
-        batch_size=8,
-        epochs=2,
-        decay_epochs=1,
-        steps_per_epoch=3,
-        checkpoint_every_steps=2,
-        sample_every_steps=2,
-        num_samples=4,
-    )
-    values.update(overrides)
-    return config_lib.TrainConfig(**values)
-
-
 @pytest.fixture(scope="module")
 def smoke_run(synthetic_data, tmp_path_factory):
     _, records_dir = synthetic_data
     workdir = tmp_path_factory.mktemp("train") / "smoke"
-    config = _config(records_dir, workdir)
+    config = tiny_config(records_dir, workdir)
     return config, train_lib.train(config)
 
 
@@ -93,7 +76,7 @@ def test_noresume_refuses_a_workdir_with_checkpoints(smoke_run):
 
 def test_batch_larger_than_the_data_is_a_clear_error(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
-    config = _config(
+    config = tiny_config(
         records_dir, tmp_path / "w", batch_size=100_000, steps_per_epoch=None
     )
     with pytest.raises(ValueError, match="--batch_size"):
@@ -253,10 +236,10 @@ def test_precision_auto_is_float32_on_cpu():
 
 def test_optimizer_choices(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
-    sgd = _config(records_dir, tmp_path, optimizer="sgd", momentum=0.5)
+    sgd = tiny_config(records_dir, tmp_path, optimizer="sgd", momentum=0.5)
     optimizer = train_lib.make_optimizer(sgd, 1e-3, "float32", "c")
     assert optimizer.__class__.__name__ == "SGD" and optimizer.momentum == 0.5
-    adam = _config(records_dir, tmp_path)
+    adam = tiny_config(records_dir, tmp_path)
     assert train_lib.make_optimizer(adam, 1e-3, "float32", "c").beta_1 == 0.5
     scaled = train_lib.make_optimizer(adam, 1e-3, "mixed_float16", "c")
     assert scaled.__class__.__name__ == "LossScaleOptimizer"
@@ -266,7 +249,7 @@ def test_schedule_divides_learning_rate_by_ten_for_the_last_epochs(
     synthetic_data, tmp_path
 ):
     _, records_dir = synthetic_data
-    config = _config(records_dir, tmp_path, epochs=30, decay_epochs=5)
+    config = tiny_config(records_dir, tmp_path, epochs=30, decay_epochs=5)
     schedule = train_lib.learning_rate_schedule(config, per_epoch=10)
     assert float(schedule(249)) == pytest.approx(2e-4)
     assert float(schedule(251)) == pytest.approx(2e-5)
@@ -275,7 +258,7 @@ def test_schedule_divides_learning_rate_by_ten_for_the_last_epochs(
 @pytest.mark.slow
 def test_jit_compiled_and_bfloat16_runs(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
-    config = _config(
+    config = tiny_config(
         records_dir,
         tmp_path / "jit",
         jit_compile=True,
@@ -286,3 +269,24 @@ def test_jit_compiled_and_bfloat16_runs(synthetic_data, tmp_path):
     )
     result = train_lib.train(config)
     assert result.steps == 2 and 0 < result.validation["rmse"] < 1
+
+
+def test_prepare_data_generates_the_embedded_default(tmp_path):
+    config = config_lib.TrainConfig(
+        workdir=str(tmp_path / "w"),
+        records_dir=str(tmp_path / "data" / "records"),
+        lookbook_dir=str(tmp_path / "data" / "lookbook"),
+        synthetic_products=30,
+        synthetic_variation="mild",
+    )
+    manifest = train_lib.prepare_data(config)
+    assert manifest["counts"]["products"] == 30
+    assert manifest["attributes_file"] == "attributes.csv"
+    assert train_lib.prepare_data(config) == manifest  # second call reuses it
+    bad = dataclasses.replace(
+        config,
+        records_dir=str(tmp_path / "r2"),
+        lookbook_dir=str(tmp_path / "elsewhere" / "photos"),
+    )
+    with pytest.raises(ValueError, match="must end in 'lookbook'"):
+        train_lib.prepare_data(bad)

@@ -21,7 +21,7 @@ def check_absent(output_dir: str, overwrite: bool) -> None:
         raise FileExistsError(
             f"{output_dir!r} already exists. Pass --overwrite to replace it (the "
             "old folder stays intact until the new one is complete), or choose "
-            "another --output_dir."
+            "another destination."
         )
 
 

@@ -142,28 +142,31 @@ def resize_and_pad(image: tf.Tensor, size: int = IMAGE_SIZE) -> tf.Tensor:
     """Resizes the longer side to ``size`` and pads the short side with white.
 
     Args:
-      image: ``uint8`` ``[H, W, 3]`` of any size.
+      image: ``uint8`` ``[H, W, 3]`` of any size, or a batch ``[N, H, W, 3]``
+        of images sharing one size.
       size: Output side length (the paper uses 64).
 
     Returns:
-      ``uint8`` ``[size, size, 3]``: the image, antialiased Lanczos-3, centred
-      on a white (255) square; an odd margin puts the extra row/column after.
+      ``uint8`` ``[size, size, 3]`` (or ``[N, size, size, 3]``): the image,
+      antialiased Lanczos-3, centred on a white (255) square; an odd margin
+      puts the extra row/column after.
     """
     image = tf.convert_to_tensor(image)
+    batched = image.shape.rank == 4
     shape = tf.shape(image)
-    new_h, new_w = resized_shape(shape[0], shape[1], size)
+    height, width = (shape[1], shape[2]) if batched else (shape[0], shape[1])
+    new_h, new_w = resized_shape(height, width, size)
     resized = tf.image.resize(
         image, tf.stack([new_h, new_w]), method=RESIZE_METHOD, antialias=True
-    )  # [new_h, new_w, 3] float32, may overshoot [0, 255] (Lanczos ringing)
+    )  # [(N,) new_h, new_w, 3] float32, may overshoot [0, 255] (Lanczos ringing)
     resized = tf.cast(tf.round(tf.clip_by_value(resized, 0.0, 255.0)), tf.uint8)
     top = (size - new_h) // 2
     left = (size - new_w) // 2
-    padded = tf.pad(
-        resized,
-        [[top, size - new_h - top], [left, size - new_w - left], [0, 0]],
-        constant_values=PAD_VALUE,
-    )
-    return tf.ensure_shape(padded, [size, size, 3])
+    paddings = [[top, size - new_h - top], [left, size - new_w - left], [0, 0]]
+    if batched:
+        paddings = [[0, 0]] + paddings
+    padded = tf.pad(resized, paddings, constant_values=PAD_VALUE)
+    return tf.ensure_shape(padded, ([None] if batched else []) + [size, size, 3])
 
 
 def to_unit_range(image: tf.Tensor) -> tf.Tensor:

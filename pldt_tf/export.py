@@ -1,0 +1,42 @@
+r"""Exports a trained converter as a SavedModel for TF Serving.
+
+  python -m pldt_tf.export --workdir=workdirs/demo --export_dir=exports
+
+writes exports/pldt/<step>/ (signatures: serving_default, transfer_uint8,
+transfer_float; see pldt_tf/export_lib.py and the README).
+"""
+
+from __future__ import annotations
+
+from absl import app, flags
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to export.")
+_EXPORT_DIR = flags.DEFINE_string("export_dir", "exports", "TF Serving model base.")
+_MODEL_NAME = flags.DEFINE_string("model_name", "pldt", "Model name (sub-folder).")
+_CHECKPOINT = flags.DEFINE_string(
+    "checkpoint", None, "A checkpoint path; default: the workdir's latest."
+)
+_VERSION = flags.DEFINE_integer(
+    "version", None, "Version folder; default: the checkpoint's training step."
+)
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing version.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    from pldt_tf import export_lib, train_lib
+
+    converter, step = train_lib.load_converter_and_step(
+        _WORKDIR.value, _CHECKPOINT.value
+    )
+    version = step if _VERSION.value is None else _VERSION.value
+    path = export_lib.export(
+        converter, _EXPORT_DIR.value, _MODEL_NAME.value, version, _OVERWRITE.value
+    )
+    print(f"Exported {_WORKDIR.value} (step {step}) to {path}")
+
+
+if __name__ == "__main__":
+    flags.mark_flags_as_required(["workdir"])
+    app.run(main)

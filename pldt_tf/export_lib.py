@@ -1,0 +1,180 @@
+"""SavedModel export of the converter for TF Serving (paper §1: only the
+converter ships; the discriminators stay behind).
+
+Layout: ``<export_dir>/<model_name>/<version>/`` — TF Serving's version
+watcher loads integer-named folders, so the model is written to a temporary
+folder beside it and renamed into place when complete.
+
+Signatures:
+  serving_default  images: string [N] encoded JPEG/PNG (any size; what TF
+                   Serving's REST API sends as {"b64": ...})
+                   → png_bytes: string [N] (generated product, PNG; TF Serving
+                     base64-encodes outputs named *_bytes in REST answers),
+                     image: uint8 [N, 64, 64, 3]
+  transfer_uint8   images: uint8 [N, H, W, 3] photos of any one size
+                   → image: uint8 [N, 64, 64, 3]
+  transfer_float   images: float32 [N, 64, 64, 3] in [-1, 1], preprocessed
+                   → image: float32 [N, 64, 64, 3] in [-1, 1]
+
+The paper's preprocessing runs inside the graph with the same
+``preprocess.resize_and_pad`` as the training data path; decoding is pinned
+to the CPU. Decoding mirrors ``preprocess.decode_image_bytes``: JPEG EXIF
+orientation applied (``exif``, TensorFlow ops only), grayscale and CMYK to
+RGB, transparency composited over white, 16-bit scaled to 8-bit.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import tensorflow as tf
+
+from pldt_tf import exif
+from pldt_tf.data import atomic, preprocess
+
+SIZE = preprocess.IMAGE_SIZE
+
+
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
+
+
+def _check_image_bytes(index: tf.Tensor, encoded: tf.Tensor) -> tf.Operation:
+    """Fails with the element's index when its bytes are not an image."""
+    head = tf.strings.substr(encoded, 0, 4)
+    known = tf.reduce_any([tf.strings.substr(head, 0, len(m)) == m for m in _MAGIC])
+    return tf.debugging.Assert(
+        known,
+        [
+            "images[",
+            index,
+            "] is not a JPEG, PNG, GIF or BMP image (",
+            tf.strings.length(encoded),
+            "bytes)",
+        ],
+        name="check_image_bytes",
+    )
+
+
+def _decode_one(args) -> tf.Tensor:
+    """(index, encoded JPEG/PNG/GIF/BMP) → uint8 [64, 64, 3], preprocessed."""
+    index, encoded = args
+    with tf.control_dependencies([_check_image_bytes(index, encoded)]):
+        encoded = tf.identity(encoded)
+    is_jpeg = tf.equal(tf.strings.substr(encoded, 0, 3), _MAGIC[0])
+    rgb = tf.cond(
+        is_jpeg, lambda: _decode_jpeg(encoded), lambda: _decode_other(encoded)
+    )
+    return preprocess.resize_and_pad(rgb, SIZE)
+
+
+def _decode_jpeg(encoded: tf.Tensor) -> tf.Tensor:
+    """JPEG → upright RGB uint8. INTEGER_ACCURATE is the DCT PIL uses, so the
+    pixels equal the training path's; gray and CMYK come out as RGB."""
+    image = tf.io.decode_jpeg(encoded, channels=3, dct_method="INTEGER_ACCURATE")
+    return exif.apply_orientation(image, exif.orientation(encoded))
+
+
+def _decode_other(encoded: tf.Tensor) -> tf.Tensor:
+    """PNG/GIF/BMP → RGB uint8: gray to RGB, transparency over white."""
+    # channels=0 keeps alpha and gray so they can be handled as in training.
+    image = tf.io.decode_image(
+        encoded, channels=0, expand_animations=False, dtype=tf.uint8
+    )  # [H, W, C], C in {1, 2, 3, 4}
+    channels = tf.shape(image)[-1]
+    pixels = tf.cast(image, tf.float32)
+    color = tf.cond(
+        channels >= 3,
+        lambda: pixels[..., :3],
+        lambda: tf.tile(pixels[..., :1], [1, 1, 3]),
+    )
+    alpha = tf.cond(
+        tf.equal(channels % 2, 0),  # LA (2) or RGBA (4)
+        lambda: pixels[..., -1:] / 255.0,
+        lambda: tf.ones_like(pixels[..., :1]),
+    )
+    rgb = color * alpha + 255.0 * (1.0 - alpha)  # over white
+    return tf.cast(tf.round(tf.clip_by_value(rgb, 0.0, 255.0)), tf.uint8)
+
+
+class ConverterModule(tf.Module):
+    """The converter with its serving signatures (see module docstring)."""
+
+    def __init__(self, converter: keras.Model):
+        super().__init__()
+        self.converter = converter
+
+    def _generate(self, images: tf.Tensor) -> tf.Tensor:
+        return tf.cast(self.converter(images, training=False), tf.float32)
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, SIZE, SIZE, 3], tf.float32, name="images")
+        ]
+    )
+    def transfer_float(self, images):
+        return {"image": self._generate(images)}
+
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")]
+    )
+    def transfer_uint8(self, images):
+        tf.debugging.assert_positive(
+            tf.shape(images)[0], message="the batch of images is empty"
+        )
+        padded = preprocess.resize_and_pad(images, SIZE)  # [N, 64, 64, 3]
+        generated = self._generate(preprocess.to_unit_range(padded))
+        return {"image": preprocess.from_unit_range(generated)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="images")])
+    def serving_default(self, images):
+        tf.debugging.assert_positive(
+            tf.size(images), message="the batch of images is empty"
+        )
+        with tf.device("/cpu:0"):
+            indices = tf.range(tf.size(images))
+            padded = tf.map_fn(
+                _decode_one,
+                (indices, images),
+                fn_output_signature=tf.TensorSpec([SIZE, SIZE, 3], tf.uint8),
+            )
+        generated = preprocess.from_unit_range(
+            self._generate(preprocess.to_unit_range(padded))
+        )
+        with tf.device("/cpu:0"):
+            png = tf.map_fn(
+                tf.io.encode_png,
+                generated,
+                fn_output_signature=tf.TensorSpec([], tf.string),
+            )
+        return {"png_bytes": png, "image": generated}
+
+
+def export(
+    converter: keras.Model,
+    export_dir: str,
+    model_name: str,
+    version: int,
+    overwrite: bool = False,
+) -> str:
+    """Writes ``<export_dir>/<model_name>/<version>/`` atomically.
+
+    Raises:
+      FileExistsError: the version exists and ``overwrite`` is off.
+    """
+    if version < 0:
+        raise ValueError(f"version must be a non-negative integer, got {version}")
+    final = os.path.join(export_dir, model_name, str(version))
+    # Written beside its final place under a dotted name, which TF Serving's
+    # version watcher ignores, and renamed into place when complete.
+    with atomic.atomic_folder(final, overwrite) as tmp:
+        # keras.export.ExportArchive tracks every Keras variable (batch-norm
+        # statistics included) so that TF1-style loaders — TF Serving,
+        # saved_model_cli run — restore them too.
+        module = ConverterModule(converter)
+        archive = keras.export.ExportArchive()
+        archive.track(converter)
+        for name in ("serving_default", "transfer_uint8", "transfer_float"):
+            archive.add_endpoint(name, getattr(module, name))
+        archive.write_out(tmp, verbose=False)
+    return final

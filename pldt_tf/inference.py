@@ -1,0 +1,148 @@
+"""Running a trained converter on image files: model loading, batching,
+writing, for ``python -m pldt_tf.transfer``.
+
+A model is a SavedModel folder (``saved_model.pb``), a TF Serving model base
+(``<name>/<version>/``: the highest version is used), or a training workdir
+(its latest checkpoint, wrapped in the same serving module as an export).
+Photos are read with the training data path (``preprocess``: EXIF, colour
+modes, resize and pad), so the CLI sees exactly what training saw.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from pldt_tf.data import preprocess
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
+
+TransferFn = Callable[[np.ndarray], np.ndarray]  # uint8 [N,64,64,3] → same
+
+
+def find_saved_model(path: str) -> str:
+    """The SavedModel folder at ``path``, or its highest integer version."""
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    versions = [
+        int(name)
+        for name in (os.listdir(path) if os.path.isdir(path) else [])
+        if name.isdigit() and os.path.isfile(os.path.join(path, name, "saved_model.pb"))
+    ]
+    if not versions:
+        raise FileNotFoundError(
+            f"{path!r} holds no SavedModel (saved_model.pb) and no version "
+            "folders: export one with python -m pldt_tf.export, or pass a "
+            "training workdir."
+        )
+    return os.path.join(path, str(max(versions)))
+
+
+def load_transfer_fn(model: str) -> TransferFn:
+    """A function from preprocessed uint8 [N, 64, 64, 3] to generated uint8."""
+    if os.path.isfile(os.path.join(model, "config.json")):
+        from pldt_tf import export_lib, train_lib
+
+        module = export_lib.ConverterModule(train_lib.load_converter(model))
+        signature = module.transfer_float
+    else:
+        loaded = tf.saved_model.load(find_saved_model(model))
+        signature = loaded.signatures["transfer_float"]
+
+    def transfer(images: np.ndarray) -> np.ndarray:
+        unit = preprocess.to_unit_range(tf.constant(images))
+        generated = signature(images=unit)["image"]
+        return preprocess.from_unit_range(generated).numpy()
+
+    return transfer
+
+
+def list_inputs(pattern: str) -> list[str]:
+    """An image file, every image of a folder, or the files of a glob."""
+    if os.path.isdir(pattern):
+        names = sorted(os.listdir(pattern))
+        return [
+            os.path.join(pattern, n)
+            for n in names
+            if n.lower().endswith(IMAGE_EXTENSIONS)
+        ]
+    if os.path.isfile(pattern):
+        return [pattern]
+    matches = sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
+    if not matches:
+        raise FileNotFoundError(f"--input={pattern!r} matches no file or folder.")
+    return matches
+
+
+@dataclasses.dataclass
+class TransferReport:
+    written: list[str] = dataclasses.field(default_factory=list)
+    existing: list[str] = dataclasses.field(default_factory=list)
+    failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+
+def output_path(output_dir: str, path: str) -> str:
+    return os.path.join(
+        output_dir, os.path.splitext(os.path.basename(path))[0] + ".png"
+    )
+
+
+def transfer_files(
+    transfer: TransferFn,
+    paths: Sequence[str],
+    output_dir: str,
+    batch_size: int = 32,
+    overwrite: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[TransferReport, list[tuple[np.ndarray, np.ndarray]]]:
+    """Writes one generated PNG per readable input.
+
+    Unreadable inputs are reported and skipped; existing outputs are kept
+    unless ``overwrite``. Returns the report and (input, output) pairs of
+    64×64 images for a side-by-side sheet.
+    """
+    os.makedirs(output_dir, exist_ok=True)
+    report, pairs, pending = TransferReport(), [], []
+
+    def flush():
+        if not pending:
+            return
+        generated = transfer(np.stack([pixels for _, pixels in pending]))
+        for (path, pixels), image in zip(pending, generated, strict=True):
+            Image.fromarray(image).save(output_path(output_dir, path))
+            report.written.append(path)
+            pairs.append((pixels, image))
+        pending.clear()
+
+    for count, path in enumerate(paths, start=1):
+        target = output_path(output_dir, path)
+        if os.path.exists(target) and not overwrite:
+            report.existing.append(path)
+        else:
+            decoded = preprocess.decode_image_file(path)
+            if decoded.pixels is None:
+                report.failed.append((path, decoded.reason))
+            else:
+                pending.append(
+                    (path, preprocess.resize_and_pad(decoded.pixels).numpy())
+                )
+        if len(pending) >= batch_size:
+            flush()
+        if progress is not None:
+            progress(count)
+    flush()
+    return report, pairs
+
+
+def side_by_side(pairs: Sequence[tuple[np.ndarray, np.ndarray]], columns: int = 4):
+    """input | output cells on white, as a uint8 array."""
+    from pldt_tf import visualize
+
+    inputs, outputs = zip(*pairs, strict=True)
+    return visualize.grid([np.stack(inputs), np.stack(outputs)], columns=columns)

@@ -1,0 +1,48 @@
+r"""Serves a trained converter over HTTP: TF Serving's REST predict API and an
+upload page at /.
+
+  python -m pldt_tf.serve --model=exports/pldt [--port=8501]
+
+then open http://127.0.0.1:8501/ or POST to /v1/models/pldt:predict. For
+production, serve the export with TF Serving itself (see the README).
+"""
+
+from __future__ import annotations
+
+from absl import app, flags
+
+from pldt_tf import server_lib
+
+_MODEL = flags.DEFINE_string("model", None, "Export folder or training workdir.")
+_MODEL_NAME = flags.DEFINE_string("model_name", "pldt", "Name in the URL.")
+_HOST = flags.DEFINE_string(
+    "host", "127.0.0.1", "Address to bind (default: this machine only)."
+)
+_PORT = flags.DEFINE_integer("port", 8501, "Port (TF Serving's REST default).")
+_MAX_BATCH = flags.DEFINE_integer(
+    "max_batch", server_lib.DEFAULT_MAX_BATCH, "Most images per request.", lower_bound=1
+)
+_MAX_REQUEST_BYTES = flags.DEFINE_integer(
+    "max_request_bytes",
+    server_lib.DEFAULT_MAX_REQUEST_BYTES,
+    "Largest request body accepted.",
+    lower_bound=1,
+)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    try:
+        application = server_lib.create_app(
+            _MODEL.value, _MODEL_NAME.value, _MAX_BATCH.value, _MAX_REQUEST_BYTES.value
+        )
+    except FileNotFoundError as error:
+        raise app.UsageError(str(error)) from None
+    print(f"Serving {_MODEL.value} at http://{_HOST.value}:{_PORT.value}/", flush=True)
+    application.run(host=_HOST.value, port=_PORT.value, threaded=True)
+
+
+if __name__ == "__main__":
+    flags.mark_flags_as_required(["model"])
+    app.run(main)

@@ -1,0 +1,247 @@
+"""A local HTTP endpoint that speaks TF Serving's REST predict API, plus a
+page where a person uploads a photo and sees the generated product.
+
+For people without a TF Serving install: the same client works against
+either server.
+
+  GET  /                         the upload page
+  GET  /v1/models/<name>         model status (TF Serving's format)
+  POST /v1/models/<name>:predict {"instances": [{"b64": "..."}, ...]}
+                                 or {"inputs": {"images": [{"b64": ...}]}}
+                                 → {"predictions": [{"png_bytes": {"b64": ...}}]}
+
+Limits: request size (HTTP 413) and batch size (HTTP 400); malformed JSON,
+missing fields and non-image payloads get HTTP 400 with a message naming the
+bad element. The SavedModel's signatures are thread-safe, so the threaded
+server handles concurrent requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+
+import flask
+import tensorflow as tf
+
+from pldt_tf import inference
+
+DEFAULT_MAX_BATCH = 32
+DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+class BadRequestError(ValueError):
+    """A client error: answered with HTTP 400 and the message."""
+
+
+def load_serving_signature(model: str):
+    """(``serving_default`` signature, version) of an export or workdir."""
+    if os.path.isfile(os.path.join(model, "config.json")):
+        from pldt_tf import export_lib, train_lib
+
+        converter, step = train_lib.load_converter_and_step(model)
+        module = export_lib.ConverterModule(converter)
+        return (lambda images: module.serving_default(images)), step
+    path = inference.find_saved_model(model)
+    loaded = tf.saved_model.load(path)
+    version = os.path.basename(os.path.normpath(path))
+    signature = loaded.signatures["serving_default"]
+
+    def serve(images):  # keeps `loaded`, which owns the variables, alive
+        return signature(images=images) if loaded is not None else None
+
+    return serve, int(version) if version.isdigit() else 0
+
+
+def _decode_instance(index: int, instance) -> bytes:
+    if isinstance(instance, dict) and set(instance) == {"images"}:
+        instance = instance["images"]
+    if not isinstance(instance, dict) or not isinstance(instance.get("b64"), str):
+        raise BadRequestError(
+            f'instances[{index}] must be {{"b64": "<base64 image>"}} (or '
+            '{"images": {"b64": ...}})'
+        )
+    try:
+        return base64.b64decode(instance["b64"], validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequestError(f"instances[{index}].b64 is not valid base64") from None
+
+
+def tf_error_message(error: tf.errors.OpError) -> str:
+    """The informative part of a TensorFlow error, without node traces."""
+    text = re.sub(r"\{\{[^}]*\}\}", "", error.message)
+    text = re.sub(r"\[\[.*?\]\]", "", text, flags=re.S)
+    text = re.sub(r"\[Op:[^\]]*\]( name: \S*)?", "", text)
+    lines = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip()
+        and not line.strip().startswith(
+            ("Graph execution error", "Detected at node", "<stack traces")
+        )
+    ]
+    named = [line for line in lines if "images[" in line]
+    return (named or lines or ["invalid input"])[0]
+
+
+def _find_bad_element(signature, images: list[bytes], error) -> str:
+    """Names the element that fails when the batch's error does not."""
+    message = tf_error_message(error)
+    if "images[" in message or len(images) == 1:
+        return message
+    for index, image in enumerate(images):
+        try:
+            signature(tf.constant([image]))
+        except tf.errors.InvalidArgumentError as single:
+            return f"images[{index}]: {tf_error_message(single)}"
+    return message
+
+
+def parse_request(body, max_batch: int) -> list[bytes]:
+    """TF Serving row (``instances``) or columnar (``inputs``) format → bytes."""
+    if not isinstance(body, dict):
+        raise BadRequestError('the request body must be a JSON object with "instances"')
+    if "instances" in body:
+        instances = body["instances"]
+    elif "inputs" in body:
+        inputs = body["inputs"]
+        instances = inputs.get("images") if isinstance(inputs, dict) else inputs
+    else:
+        raise BadRequestError('the request needs "instances" (or "inputs")')
+    if not isinstance(instances, list) or not instances:
+        raise BadRequestError('"instances" must be a non-empty list')
+    if len(instances) > max_batch:
+        raise BadRequestError(
+            f"{len(instances)} instances exceed the batch limit of {max_batch}; "
+            "split the request"
+        )
+    return [_decode_instance(i, x) for i, x in enumerate(instances)]
+
+
+def create_app(
+    model: str,
+    model_name: str = "pldt",
+    max_batch: int = DEFAULT_MAX_BATCH,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+) -> flask.Flask:
+    """The Flask application serving ``model`` (an export or a workdir)."""
+    signature, version = load_serving_signature(model)
+    app = flask.Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = max_request_bytes
+
+    def error(status: int, message: str):
+        return flask.jsonify({"error": message}), status
+
+    @app.errorhandler(413)
+    def too_large(_):
+        return error(413, f"request larger than {max_request_bytes} bytes")
+
+    @app.get("/")
+    def page():
+        return flask.Response(
+            _PAGE.replace("{{MODEL}}", model_name), mimetype="text/html"
+        )
+
+    @app.get(f"/v1/models/{model_name}")
+    def status():
+        return flask.jsonify(
+            {
+                "model_version_status": [
+                    {
+                        "version": str(version),
+                        "state": "AVAILABLE",
+                        "status": {"error_code": "OK", "error_message": ""},
+                    }
+                ]
+            }
+        )
+
+    @app.post(f"/v1/models/{model_name}:predict")
+    def predict():
+        body = flask.request.get_json(silent=True)
+        if body is None:
+            return error(400, "the request body is not valid JSON")
+        try:
+            images = parse_request(body, max_batch)
+            outputs = signature(tf.constant(images))
+        except BadRequestError as bad:
+            return error(400, str(bad))
+        except tf.errors.InvalidArgumentError as bad:
+            return error(400, _find_bad_element(signature, images, bad))
+        pngs = outputs["png_bytes"].numpy()
+        return flask.jsonify(
+            {
+                "predictions": [
+                    {"png_bytes": {"b64": base64.b64encode(png).decode("ascii")}}
+                    for png in pngs
+                ]
+            }
+        )
+
+    @app.errorhandler(404)
+    def not_found(_):
+        return error(
+            404,
+            f"unknown path; use /v1/models/{model_name}:predict or "
+            f"/v1/models/{model_name}",
+        )
+
+    return app
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Pixel-Level Domain Transfer</title>
+<style>
+ body { font-family: sans-serif; margin: 2em; }
+ .row { display: flex; gap: 2em; align-items: flex-start; }
+ figure { margin: 0; } img { width: 256px; height: 256px; object-fit: contain;
+ image-rendering: pixelated;
+ border: 1px solid #ccc; background: #fff; }
+ #error { color: #b00; }
+</style></head>
+<body>
+<h1>Pixel-Level Domain Transfer</h1>
+<p>Upload a photo of a person; the converter draws the product they wear.</p>
+<input type="file" id="photo" accept="image/jpeg,image/png">
+<p id="status"></p><p id="error"></p>
+<div class="row">
+ <figure><img id="source" alt="your photo"><figcaption>photo</figcaption></figure>
+ <figure><img id="result" alt="generated product">
+ <figcaption>generated product</figcaption></figure>
+</div>
+<script>
+const input = document.getElementById('photo');
+input.addEventListener('change', async () => {
+  const file = input.files[0];
+  if (!file) return;
+  document.getElementById('error').textContent = '';
+  document.getElementById('status').textContent = 'Drawing...';
+  const reader = new FileReader();
+  reader.onload = async () => {
+    const dataUrl = reader.result;
+    document.getElementById('source').src = dataUrl;
+    const b64 = dataUrl.substring(dataUrl.indexOf(',') + 1);
+    const response = await fetch('/v1/models/{{MODEL}}:predict', {
+      method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({instances: [{b64: b64}]})});
+    const body = await response.json();
+    if (!response.ok) {
+      document.getElementById('status').textContent = '';
+      document.getElementById('error').textContent = body.error;
+      return;
+    }
+    const result = document.getElementById('result');
+    result.onload = () => {
+      document.getElementById('status').textContent = 'Done.';
+      document.body.dataset.state = 'done';
+    };
+    result.src = 'data:image/png;base64,' + body.predictions[0].png_bytes.b64;
+  };
+  reader.readAsDataURL(file);
+});
+</script>
+</body></html>
+"""

@@ -1,0 +1,228 @@
+"""The local REST endpoint under real HTTP on loopback, and the CLI."""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+from PIL import Image
+from werkzeug.serving import make_server
+
+import lookbook_fixtures as fx
+from pldt_tf import server_lib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def server(exported):
+    base, _ = exported
+    app = server_lib.create_app(
+        os.path.join(base, "pldt"), max_batch=4, max_request_bytes=200_000
+    )
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+
+
+def _call(url, body=None, raw=None):
+    data = (
+        raw
+        if raw is not None
+        else (None if body is None else json.dumps(body).encode())
+    )
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _b64(pixels):
+    return base64.b64encode(fx.jpeg_bytes(pixels)).decode()
+
+
+def test_status_in_tf_serving_format(server):
+    status, body = _call(f"{server}/v1/models/pldt")
+    assert status == 200
+    assert body["model_version_status"][0]["state"] == "AVAILABLE"
+
+
+def test_predict_returns_a_png_per_instance(server):
+    photos = [fx.solid(120, 80, (200, 30, 30)), fx.solid(90, 90, (20, 20, 200))]
+    status, body = _call(
+        f"{server}/v1/models/pldt:predict",
+        {"instances": [{"b64": _b64(p)} for p in photos]},
+    )
+    assert status == 200, body
+    assert len(body["predictions"]) == 2
+    image = Image.open(
+        io.BytesIO(base64.b64decode(body["predictions"][0]["png_bytes"]["b64"]))
+    )
+    assert image.size == (64, 64) and image.mode == "RGB"
+    columnar = {"inputs": {"images": [{"b64": _b64(photos[0])}]}}
+    status, body = _call(f"{server}/v1/models/pldt:predict", columnar)
+    assert status == 200 and len(body["predictions"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "body", "status", "message"),
+    [
+        (b"{not json", None, 400, "not valid JSON"),
+        (None, {"foo": 1}, 400, "instances"),
+        (None, {"instances": []}, 400, "non-empty"),
+        (None, {"instances": [{"b64": "%%%"}]}, 400, "base64"),
+        (None, {"instances": [{"url": "x"}]}, 400, "b64"),
+        (None, {"instances": [{"b64": "aGVsbG8="}]}, 400, "is not a JPEG"),
+        (None, {"instances": [{"b64": "aGVsbG8="}] * 5}, 400, "batch limit"),
+        (b"x" * 300_000, None, 413, "larger than"),
+    ],
+)
+def test_bad_requests_get_4xx_with_a_message(server, raw, body, status, message):
+    got, answer = _call(f"{server}/v1/models/pldt:predict", body=body, raw=raw)
+    assert got == status
+    assert message in answer["error"]
+
+
+def test_bad_element_is_named(server):
+    good = {"b64": _b64(fx.solid(50, 50, (0, 0, 0)))}
+    bad = {"b64": base64.b64encode(b"GIF89a-but-truncated").decode()}
+    status, body = _call(f"{server}/v1/models/pldt:predict", {"instances": [good, bad]})
+    assert status == 400
+    assert body["error"].startswith("images[1]: Invalid GIF data"), body
+
+
+def test_concurrent_requests(server):
+    body = {"instances": [{"b64": _b64(fx.solid(60, 40, (9, 99, 199)))}]}
+
+    def call(_):
+        return _call(f"{server}/v1/models/pldt:predict", body)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(call, range(16)))
+    assert all(status == 200 for status, _ in results)
+    pngs = {r["predictions"][0]["png_bytes"]["b64"] for _, r in results}
+    assert len(pngs) == 1  # same input, same output, whatever the interleaving
+
+
+def test_page_is_served(server):
+    with urllib.request.urlopen(f"{server}/", timeout=30) as response:
+        html = response.read().decode()
+    assert '<input type="file"' in html and "/v1/models/pldt:predict" in html
+
+
+def test_unknown_path_is_404_with_hint(server):
+    status, body = _call(f"{server}/v1/models/other:predict", {"instances": []})
+    assert status == 404 and "pldt:predict" in body["error"]
+
+
+@pytest.mark.slow
+def test_transfer_cli_writes_reports_and_keeps_existing(exported, tmp_path):
+    base, _ = exported
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for index in range(3):
+        (photos / f"p{index}.jpg").write_bytes(
+            fx.jpeg_bytes(fx.solid(70, 50, (index, 90, 9)))
+        )
+    (photos / "broken.jpg").write_bytes(b"nope")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "p0.png").write_bytes(b"keep me")
+    command = [
+        sys.executable,
+        "-m",
+        "pldt_tf.transfer",
+        f"--model={os.path.join(base, 'pldt')}",
+        f"--input={photos}",
+        f"--output={out}",
+        "--batch_size=2",
+        "--sheet",
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Wrote 2 images" in result.stdout and "1 unreadable" in result.stdout
+    assert "broken.jpg" in result.stdout
+    assert (out / "p0.png").read_bytes() == b"keep me"
+    for name in ("p1.png", "p2.png", "sheet.png"):
+        assert Image.open(out / name).size[0] >= 64
+    assert np.asarray(Image.open(out / "p1.png")).shape == (64, 64, 3)
+
+
+def test_client_script_against_the_local_server(server, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(fx.jpeg_bytes(fx.solid(100, 70, (30, 160, 60))))
+    out = tmp_path / "product.png"
+    result = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "tools", "serving_client.py"),
+            f"--server={server}",
+            f"--input={photo}",
+            f"--output={out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert Image.open(out).size == (64, 64)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.slow
+def test_upload_page_in_headless_chromium(server, tmp_path):
+    """A person's path: open the page, upload a photo, see the product."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    photo = tmp_path / "person.jpg"
+    spec_pixels = fx.solid(160, 110, (230, 120, 20))
+    photo.write_bytes(fx.jpeg_bytes(spec_pixels))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        page.goto(f"{server}/")
+        page.set_input_files("#photo", str(photo))
+        page.wait_for_selector("body[data-state=done]", timeout=60_000)
+        size = page.evaluate(
+            "() => { const r = document.getElementById('result');"
+            " return [r.naturalWidth, r.naturalHeight]; }"
+        )
+        assert size == [64, 64]
+        assert page.inner_text("#error") == ""
+        page.screenshot(path=str(tmp_path / "page.png"))
+        browser.close()
+    assert Image.open(tmp_path / "page.png").size[0] > 300
