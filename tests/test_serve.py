@@ -226,3 +226,57 @@ def test_upload_page_in_headless_chromium(server, tmp_path):
         page.screenshot(path=str(tmp_path / "page.png"))
         browser.close()
     assert Image.open(tmp_path / "page.png").size[0] > 300
+
+
+@pytest.mark.slow
+def test_client_script_over_grpc(exported, tmp_path):
+    """The client's gRPC path against a PredictionService on loopback that
+    answers from the exported SavedModel (TF Serving's own protos; TF Serving
+    itself cannot be installed here)."""
+    from concurrent import futures
+
+    import grpc
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+    _, path = exported
+    serving = tf.saved_model.load(path).signatures["serving_default"]
+
+    class Service(prediction_service_pb2_grpc.PredictionServiceServicer):
+        def Predict(self, request, context):  # noqa: N802 (gRPC method name)
+            assert request.model_spec.name == "pldt"
+            assert request.model_spec.signature_name == "serving_default"
+            images = tf.make_ndarray(request.inputs["images"])
+            outputs = serving(images=tf.constant(images))
+            response = predict_pb2.PredictResponse()
+            for name, value in outputs.items():
+                response.outputs[name].CopyFrom(tf.make_tensor_proto(value.numpy()))
+            return response
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+        Service(), server
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        photo = tmp_path / "photo.jpg"
+        photo.write_bytes(fx.jpeg_bytes(fx.solid(100, 70, (30, 160, 60))))
+        out = tmp_path / "product.png"
+        result = subprocess.run(
+            [
+                sys.executable,
+                os.path.join(ROOT, "tools", "serving_client.py"),
+                "--protocol=grpc",
+                f"--server=127.0.0.1:{port}",
+                f"--input={photo}",
+                f"--output={out}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.stop(None)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert Image.open(out).size == (64, 64)
