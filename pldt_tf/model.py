@@ -272,29 +272,38 @@ class PixelLevelDomainTransfer(keras.Model):
     def _update_discriminators(self, source, target, negative, generated, cases):
         """Steps 1 and 2; returns whether all their gradients were finite
         (None when no optimizer scales its loss)."""
-        pending = []  # (optimizer, network, loss, gradients, tracker)
+        updates = []  # (optimizer, network, loss function, tracker), in order
         if self.real_fake is not None:
-            pending.append(
-                (self.real_fake_optimizer, self.real_fake)
-                + self._loss_and_gradients(
-                    self.real_fake,
+            updates.append(
+                (
                     self.real_fake_optimizer,
+                    self.real_fake,
                     lambda: self._real_fake_loss(target, negative, generated, cases),
+                    "loss/real_fake",
                 )
-                + ("loss/real_fake",)
             )
         if self.domain is not None:
-            pending.append(
-                (self.domain_optimizer, self.domain)
-                + self._loss_and_gradients(
-                    self.domain,
+            updates.append(
+                (
                     self.domain_optimizer,
+                    self.domain,
                     lambda: self._domain_loss(
                         source, target, negative, generated, cases
                     ),
+                    "loss/domain",
                 )
-                + ("loss/domain",)
             )
+        # Both gradients are computed before either is applied, so an overflow
+        # in one skips both.
+        pending = [
+            (
+                optimizer,
+                network,
+                *self._loss_and_gradients(network, optimizer, fn),
+                name,
+            )
+            for optimizer, network, fn, name in updates
+        ]
         scaling = any(hasattr(o, "scale_loss") for o, *_ in pending) or hasattr(
             self.converter_optimizer, "scale_loss"
         )
