@@ -1,0 +1,138 @@
+"""Scores a trained converter on a split (SPEC §6): pixel metrics, the
+attribute probe (category, attributes, realism), and product retrieval.
+
+Writes ``evaluation-<split>.json``, ``evaluation-<split>.md`` and
+``comparison-<split>.png`` (paper Fig. 5: source | generated | ground truth)
+into the workdir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from pldt_tf import metrics, train_lib, visualize
+from pldt_tf.data import pipeline, records, synthetic
+from pldt_tf.evaluation import probe as probe_lib
+from pldt_tf.evaluation import retrieval
+
+
+def generate_split(converter, records_dir: str, split: str, direction: str) -> dict:
+    """Sources, generated images, ground truth and ids of a whole split."""
+    parts = {"source": [], "generated": [], "target": [], "source_id": []}
+    options = pipeline.PipelineOptions(direction=direction)
+    for batch in pipeline.triplet_dataset(records_dir, split, 64, False, options):
+        parts["source"].append(batch["source"].numpy())
+        parts["target"].append(batch["target"].numpy())
+        parts["source_id"].append(batch["source_id"].numpy())
+        parts["generated"].append(converter(batch["source"], training=False).numpy())
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def pixel_scores(generated: np.ndarray, target: np.ndarray) -> dict:
+    g, t = metrics.to_unit_interval(generated), metrics.to_unit_interval(target)
+    palette = tf.constant(np.array(list(synthetic.COLORS.values()), np.float32) / 255)
+    return {
+        "rmse": float(tf.reduce_mean(metrics.rmse(g, t))),
+        "c_ssim": float(tf.reduce_mean(metrics.c_ssim(g, t))),
+        "color_match": float(tf.reduce_mean(metrics.color_match(g, t, palette))),
+    }
+
+
+def probe_scores(records_dir: str, split: str, data: dict, epochs: int) -> dict:
+    """Probe accuracy on real products of the split and on generated images,
+    and the Fréchet distance between their probe features."""
+    probe = probe_lib.load_or_train_probe(records_dir, epochs)
+    attributes = probe_lib.load_attributes(records_dir)
+    real, real_ids = probe_lib.product_arrays(records_dir, split)
+    on_real = probe_lib.predict(probe, real)
+    on_generated = probe_lib.predict(probe, data["generated"])
+    return {
+        "probe_on_real_products": probe_lib.accuracies(
+            on_real, probe_lib.labels_for(real_ids, attributes)
+        ),
+        "probe_on_generated": probe_lib.accuracies(
+            on_generated, probe_lib.labels_for(data["source_id"], attributes)
+        ),
+        "realism_frechet": probe_lib.frechet_distance(
+            on_generated["features"], on_real["features"]
+        ),
+    }
+
+
+def retrieval_scores(records_dir: str, split: str, data: dict) -> dict:
+    gallery, gallery_ids = probe_lib.product_arrays(records_dir, split)
+    ranks = retrieval.truth_ranks(
+        retrieval.descriptor(data["generated"]),
+        retrieval.descriptor(gallery),
+        gallery_ids,
+        data["source_id"],
+    )
+    return {
+        "retrieval_top1": retrieval.top_k(ranks, 1),
+        "retrieval_top5": retrieval.top_k(ranks, 5),
+        "gallery_products": int(len(np.unique(gallery_ids))),
+    }
+
+
+def markdown(results: dict) -> str:
+    title = f"{results['workdir']} ({results['split']}, step {results['step']})"
+    lines = [
+        f"# Evaluation of {title}",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    for key, value in results["scores"].items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                lines.append(f"| {key} / {sub} | {v:.4f} |")
+        else:
+            lines.append(f"| {key} | {value:.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(
+    workdir: str,
+    split: str = "test",
+    records_dir: str | None = None,
+    checkpoint: str | None = None,
+    probe_epochs: int = 40,
+) -> dict:
+    """Scores the workdir's converter; writes JSON, Markdown and a figure."""
+    with open(os.path.join(workdir, "config.json")) as file:
+        config = json.load(file)
+    records_dir = records_dir or config["records_dir"]
+    converter, step = train_lib.load_converter_and_step(workdir, checkpoint)
+    data = generate_split(converter, records_dir, split, config["direction"])
+    scores = pixel_scores(data["generated"], data["target"])
+    manifest = records.load_manifest(records_dir)
+    human_to_product = config["direction"] == "human_to_product"
+    if human_to_product and manifest.get("attributes_file"):
+        scores.update(probe_scores(records_dir, split, data, probe_epochs))
+    if human_to_product:
+        scores.update(retrieval_scores(records_dir, split, data))
+    results = {
+        "workdir": workdir,
+        "split": split,
+        "step": step,
+        "photos": int(len(data["source"])),
+        "records_dir": records_dir,
+        "scores": scores,
+    }
+    base = os.path.join(workdir, f"evaluation-{split}")
+    with open(f"{base}.json", "w") as file:
+        json.dump(results, file, indent=1)
+    with open(f"{base}.md", "w") as file:
+        file.write(markdown(results))
+    count = min(16, len(data["source"]))
+    visualize.save_png(
+        os.path.join(workdir, f"comparison-{split}.png"),
+        visualize.triplet_grid(
+            data["source"][:count], data["generated"][:count], data["target"][:count]
+        ),
+    )
+    return results

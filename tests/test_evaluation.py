@@ -1,0 +1,110 @@
+"""Evaluation: metric golden values, C-SSIM against scikit-image, the probe,
+Fréchet distance, retrieval, and the evaluate tool end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from skimage.metrics import structural_similarity
+
+from pldt_tf import metrics
+from pldt_tf.evaluation import evaluate_lib, retrieval
+from pldt_tf.evaluation import probe as probe_lib
+
+
+def _images(seed, structured=False):
+    rng = np.random.default_rng(seed)
+    if not structured:
+        return rng.uniform(0, 1, (2, 64, 64, 3)).astype(np.float32)
+    y, x = np.mgrid[0:64, 0:64] / 64.0
+    base = np.stack([np.sin(8 * x), np.cos(5 * y), x * y], -1) * 0.5 + 0.5
+    noisy = base + rng.normal(0, 0.05, base.shape)
+    return np.clip(np.stack([base, noisy]), 0, 1).astype(np.float32)
+
+
+def test_identical_images_and_a_known_shift():
+    a = _images(0)
+    np.testing.assert_allclose(metrics.rmse(a, a).numpy(), 0.0, atol=1e-7)
+    np.testing.assert_allclose(metrics.c_ssim(a, a).numpy(), 1.0, atol=1e-6)
+    flat = np.full((1, 64, 64, 3), 0.4, np.float32)
+    np.testing.assert_allclose(metrics.rmse(flat, flat + 0.1).numpy(), 0.1, atol=1e-6)
+
+
+@pytest.mark.parametrize("structured", [False, True])
+def test_c_ssim_matches_scikit_image(structured):
+    a, b = _images(1, structured), _images(2, structured)[::-1]
+    ours = metrics.c_ssim(a, b).numpy()
+    for index in range(len(a)):
+        reference = structural_similarity(
+            a[index],
+            b[index],
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+            data_range=1.0,
+            channel_axis=-1,
+        )
+        assert abs(ours[index] - reference) < 1e-4
+
+
+def test_frechet_distance():
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 1, (500, 8))
+    assert probe_lib.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    shifted = a + 2.0
+    assert probe_lib.frechet_distance(a, shifted) == pytest.approx(8 * 4.0, rel=1e-6)
+
+
+def test_retrieval_finds_the_product_of_an_identical_image():
+    rng = np.random.default_rng(3)
+    gallery = rng.uniform(-1, 1, (6, 64, 64, 3)).astype(np.float32)
+    ids = np.array([10, 10, 11, 12, 13, 14])
+    order = np.array([4, 2, 0])
+    ranks = retrieval.truth_ranks(
+        retrieval.descriptor(gallery[order]),
+        retrieval.descriptor(gallery),
+        ids,
+        ids[order],
+    )
+    np.testing.assert_array_equal(ranks, [1, 1, 1])
+    wrong = retrieval.truth_ranks(
+        retrieval.descriptor(gallery[[4]]),
+        retrieval.descriptor(gallery),
+        ids,
+        np.array([11]),
+    )
+    assert wrong[0] > 1
+    assert retrieval.top_k(np.array([1, 2, 6]), 5) == pytest.approx(2 / 3)
+
+
+def test_probe_trains_and_is_cached(synthetic_data, tmp_path):
+    _, records_dir = synthetic_data
+    probe = probe_lib.train_probe(records_dir, epochs=1)
+    images, ids = probe_lib.product_arrays(records_dir, "test")
+    predicted = probe_lib.predict(probe, images)
+    assert predicted["features"].shape == (len(ids), probe_lib.FEATURES)
+    labels = probe_lib.labels_for(ids, probe_lib.load_attributes(records_dir))
+    scores = probe_lib.accuracies(predicted, labels)
+    assert set(scores) == {"category", "primary_color", "pattern", "color_and_pattern"}
+    assert all(0.0 <= v <= 1.0 for v in scores.values())
+
+
+@pytest.mark.slow
+def test_evaluate_end_to_end(trained_workdir, synthetic_data):
+    _, records_dir = synthetic_data
+    results = evaluate_lib.evaluate(
+        trained_workdir, "test", records_dir, probe_epochs=1
+    )
+    scores = results["scores"]
+    for key in ("rmse", "c_ssim", "color_match", "retrieval_top1", "realism_frechet"):
+        assert np.isfinite(scores[key]), key
+    assert scores["retrieval_top1"] <= scores["retrieval_top5"]
+    assert os.path.isfile(probe_lib.probe_path(records_dir))  # cached for next time
+    with open(os.path.join(trained_workdir, "evaluation-test.json")) as file:
+        assert json.load(file)["photos"] == results["photos"] > 0
+    assert os.path.isfile(os.path.join(trained_workdir, "comparison-test.png"))
+    with open(os.path.join(trained_workdir, "evaluation-test.md")) as file:
+        assert "| rmse |" in file.read()
