@@ -166,7 +166,8 @@ def test_transfer_cli_writes_reports_and_keeps_existing(exported, tmp_path):
     assert np.asarray(Image.open(out / "p1.png")).shape == (64, 64, 3)
 
 
-def test_client_script_against_the_local_server(server, tmp_path):
+def _run_client(tmp_path, *flags):
+    """Runs tools/serving_client.py on a fixture photo; returns the PNG path."""
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(fx.jpeg_bytes(fx.solid(100, 70, (30, 160, 60))))
     out = tmp_path / "product.png"
@@ -174,16 +175,20 @@ def test_client_script_against_the_local_server(server, tmp_path):
         [
             sys.executable,
             os.path.join(ROOT, "tools", "serving_client.py"),
-            f"--server={server}",
             f"--input={photo}",
             f"--output={out}",
+            *flags,
         ],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert Image.open(out).size == (64, 64)
+    return out
+
+
+def test_client_script_against_the_local_server(server, tmp_path):
+    assert Image.open(_run_client(tmp_path, f"--server={server}")).size == (64, 64)
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -260,23 +265,7 @@ def test_client_script_over_grpc(exported, tmp_path):
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     try:
-        photo = tmp_path / "photo.jpg"
-        photo.write_bytes(fx.jpeg_bytes(fx.solid(100, 70, (30, 160, 60))))
-        out = tmp_path / "product.png"
-        result = subprocess.run(
-            [
-                sys.executable,
-                os.path.join(ROOT, "tools", "serving_client.py"),
-                "--protocol=grpc",
-                f"--server=127.0.0.1:{port}",
-                f"--input={photo}",
-                f"--output={out}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        out = _run_client(tmp_path, "--protocol=grpc", f"--server=127.0.0.1:{port}")
     finally:
         server.stop(None)
-    assert result.returncode == 0, result.stderr[-2000:]
     assert Image.open(out).size == (64, 64)

@@ -12,12 +12,10 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
-import tensorflow as tf
 from absl import app, flags
 
-from pldt_tf import metrics, train_lib
-from pldt_tf.data import pipeline, synthetic
+from pldt_tf import train_lib
+from pldt_tf.evaluation import evaluate_lib
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir.")
 _RECORDS_DIR = flags.DEFINE_string(
@@ -33,24 +31,14 @@ def main(argv):
         config = json.load(file)
     records_dir = _RECORDS_DIR.value or config["records_dir"]
     converter = train_lib.load_converter(_WORKDIR.value)
-    palette = tf.constant(np.array(list(synthetic.COLORS.values()), np.float32) / 255)
-    scores = {"rmse": [], "c_ssim": [], "color_match": []}
-    options = pipeline.PipelineOptions(direction=config["direction"])
-    for batch in pipeline.triplet_dataset(
-        records_dir, _SPLIT.value, 64, False, options
-    ):
-        generated = metrics.to_unit_interval(converter(batch["source"], training=False))
-        target = metrics.to_unit_interval(batch["target"])
-        scores["rmse"].append(metrics.rmse(generated, target).numpy())
-        scores["c_ssim"].append(metrics.c_ssim(generated, target).numpy())
-        scores["color_match"].append(
-            metrics.color_match(generated, target, palette).numpy()
-        )
-    count = sum(len(v) for v in scores["rmse"])
-    means = {k: float(np.concatenate(v).mean()) for k, v in scores.items()}
+    data = evaluate_lib.generate_split(
+        converter, records_dir, _SPLIT.value, config["direction"]
+    )
+    scores = evaluate_lib.pixel_scores(data["generated"], data["target"])
     print(
-        f"{_WORKDIR.value} {_SPLIT.value} ({count} photos): RMSE {means['rmse']:.4f}  "
-        f"C-SSIM {means['c_ssim']:.4f}  colour match {means['color_match']:.1%}"
+        f"{_WORKDIR.value} {_SPLIT.value} ({len(data['source'])} photos): "
+        f"RMSE {scores['rmse']:.4f}  C-SSIM {scores['c_ssim']:.4f}  "
+        f"colour match {scores['color_match']:.1%}"
     )
 
 
