@@ -16,6 +16,16 @@ _RECORDS_DIR = flags.DEFINE_string(
     "records_dir", None, "Records folder; default: the workdir's config."
 )
 _CHECKPOINT = flags.DEFINE_string("checkpoint", None, "Default: the latest.")
+_METHOD = flags.DEFINE_enum(
+    "method",
+    "converter",
+    ["converter", "dd_retrieval"],
+    "converter: score the converter's drawings; dd_retrieval: paper Table 2's "
+    "Retrieval by DD-score with the workdir's D_A.",
+)
+_MAX_QUERIES = flags.DEFINE_integer(
+    "max_queries", 100, "dd_retrieval: sources scored (the paper's study: 100)."
+)
 _PROBE_EPOCHS = flags.DEFINE_integer(
     "probe_epochs", 40, "Epochs for the attribute probe when it is first trained."
 )
@@ -32,6 +42,8 @@ def main(argv):
         _RECORDS_DIR.value,
         _CHECKPOINT.value,
         _PROBE_EPOCHS.value,
+        _METHOD.value,
+        _MAX_QUERIES.value,
     )
     print(evaluate_lib.markdown(results))
 

@@ -350,11 +350,11 @@ def _final_samples(config, model) -> str:
     return path
 
 
-def load_converter_and_step(
+def load_model_and_step(
     workdir: str, checkpoint: str | None = None
-) -> tuple[keras.Model, int]:
-    """The converter of a training workdir (latest or named checkpoint) and
-    the training step it was saved at."""
+) -> tuple[model_lib.PixelLevelDomainTransfer, int]:
+    """The trained model of a workdir (latest or named checkpoint: converter
+    and discriminators) and the training step it was saved at."""
     path = os.path.join(workdir, "config.json")
     if not os.path.isfile(path):
         raise FileNotFoundError(
@@ -372,7 +372,15 @@ def load_converter_and_step(
             f"No checkpoint in {os.path.join(workdir, 'checkpoints')!r}."
         )
     restorer.restore(checkpoint).expect_partial()
-    return model.converter, int(model.converter_optimizer.iterations.numpy())
+    return model, int(model.converter_optimizer.iterations.numpy())
+
+
+def load_converter_and_step(
+    workdir: str, checkpoint: str | None = None
+) -> tuple[keras.Model, int]:
+    """The converter of a workdir and the step it was saved at."""
+    model, step = load_model_and_step(workdir, checkpoint)
+    return model.converter, step
 
 
 def load_converter(workdir: str, checkpoint: str | None = None) -> keras.Model:

@@ -108,3 +108,38 @@ def test_evaluate_end_to_end(trained_workdir, synthetic_data):
     assert os.path.isfile(os.path.join(trained_workdir, "comparison-test.png"))
     with open(os.path.join(trained_workdir, "evaluation-test.md")) as file:
         assert "| rmse |" in file.read()
+
+
+def test_retrieval_by_score_picks_the_best_scored_gallery_image():
+    rng = np.random.default_rng(5)
+    gallery = rng.uniform(-1, 1, (300, 64, 64, 3)).astype(np.float32)
+    queries = gallery[[7, 123, 299]] + 0.01
+
+    def negative_distance(sources, targets):  # a known stand-in for D_A
+        return -np.mean(
+            (np.asarray(sources) - np.asarray(targets)) ** 2, axis=(1, 2, 3)
+        )
+
+    best = retrieval.retrieve_by_score(
+        negative_distance, queries, gallery, batch_size=128
+    )
+    np.testing.assert_array_equal(best, [7, 123, 299])
+
+
+@pytest.mark.slow
+def test_dd_retrieval_end_to_end(trained_workdir, synthetic_data):
+    _, records_dir = synthetic_data
+    results = evaluate_lib.evaluate(
+        trained_workdir,
+        "test",
+        records_dir,
+        probe_epochs=1,
+        method="dd_retrieval",
+        max_queries=3,
+    )
+    assert results["photos"] == 3 and results["method"] == "dd_retrieval"
+    assert np.isfinite(results["scores"]["rmse"])
+    assert os.path.isfile(
+        os.path.join(trained_workdir, "evaluation-test-dd_retrieval.json")
+    )
+    assert os.path.isfile(os.path.join(trained_workdir, "fig4-test-dd_retrieval.png"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -30,6 +31,56 @@ def generate_split(converter, records_dir: str, split: str, direction: str) -> d
         parts["source_id"].append(batch["source_id"].numpy())
         parts["generated"].append(converter(batch["source"], training=False).numpy())
     return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def dd_retrieval(model, records_dir: str, data: dict, max_queries: int) -> dict:
+    """Paper Table 2's Retrieval by DD-score: each source's "generated" image
+    is the *training* product image that D_A scores highest."""
+    if model.domain is None:
+        raise ValueError(
+            f"method {model.method!r} has no domain discriminator: Retrieval by "
+            "DD-score needs a c_rf_dd or c_rf_dd_neg workdir."
+        )
+    gallery, _ = probe_lib.product_arrays(records_dir, "train")
+    count = min(max_queries, len(data["source"]))
+    data = {k: v[:count] for k, v in data.items()}
+    domain = model.domain
+
+    def score(sources, targets):
+        return domain([sources, targets], training=False)
+
+    start = time.perf_counter()
+    score(data["source"][:1].repeat(min(256, len(gallery)), 0), gallery[:256])
+    per_batch = time.perf_counter() - start
+    batches = count * -(-len(gallery) // 256)
+    print(
+        f"Retrieval by DD-score: {count} queries x {len(gallery)} training product "
+        f"images = {count * len(gallery):,} D_A pairs, about "
+        f"{batches * per_batch / 60:.1f} min.",
+        flush=True,
+    )
+    best = retrieval.retrieve_by_score(score, data["source"], gallery)
+    data["generated"] = gallery[best]
+    return data
+
+
+def fig4_sheet(data: dict, products: int = 4, photos: int = 4) -> np.ndarray:
+    """Paper Fig. 4: several photos of one product and what is drawn from
+    each — one product per row (photo | generated | ground truth)."""
+    ids, counts = np.unique(data["source_id"], return_counts=True)
+    chosen = ids[counts >= photos][:products]
+    rows = [np.where(data["source_id"] == pid)[0][:photos] for pid in chosen]
+    if not rows:
+        return visualize.triplet_grid(
+            data["source"][:1], data["generated"][:1], data["target"][:1]
+        )
+    index = np.concatenate(rows)
+    return visualize.triplet_grid(
+        data["source"][index],
+        data["generated"][index],
+        data["target"][index],
+        columns=photos,
+    )
 
 
 def pixel_scores(generated: np.ndarray, target: np.ndarray) -> dict:
@@ -79,7 +130,10 @@ def retrieval_scores(records_dir: str, split: str, data: dict) -> dict:
 
 
 def markdown(results: dict) -> str:
-    title = f"{results['workdir']} ({results['split']}, step {results['step']})"
+    title = (
+        f"{results['workdir']} ({results['method']}, {results['split']}, "
+        f"step {results['step']})"
+    )
     lines = [
         f"# Evaluation of {title}",
         "",
@@ -95,19 +149,29 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+METHODS = ("converter", "dd_retrieval")
+
+
 def evaluate(
     workdir: str,
     split: str = "test",
     records_dir: str | None = None,
     checkpoint: str | None = None,
     probe_epochs: int = 40,
+    method: str = "converter",
+    max_queries: int = 100,
 ) -> dict:
-    """Scores the workdir's converter; writes JSON, Markdown and a figure."""
+    """Scores the workdir's converter (or its D_A as Retrieval by DD-score);
+    writes JSON, Markdown and figures into the workdir."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     with open(os.path.join(workdir, "config.json")) as file:
         config = json.load(file)
     records_dir = records_dir or config["records_dir"]
-    converter, step = train_lib.load_converter_and_step(workdir, checkpoint)
-    data = generate_split(converter, records_dir, split, config["direction"])
+    model, step = train_lib.load_model_and_step(workdir, checkpoint)
+    data = generate_split(model.converter, records_dir, split, config["direction"])
+    if method == "dd_retrieval":
+        data = dd_retrieval(model, records_dir, data, max_queries)
     scores = pixel_scores(data["generated"], data["target"])
     manifest = records.load_manifest(records_dir)
     human_to_product = config["direction"] == "human_to_product"
@@ -117,20 +181,23 @@ def evaluate(
         scores.update(retrieval_scores(records_dir, split, data))
     results = {
         "workdir": workdir,
+        "method": method,
         "split": split,
         "step": step,
         "photos": int(len(data["source"])),
         "records_dir": records_dir,
         "scores": scores,
     }
-    base = os.path.join(workdir, f"evaluation-{split}")
+    suffix = split if method == "converter" else f"{split}-{method}"
+    base = os.path.join(workdir, f"evaluation-{suffix}")
     with open(f"{base}.json", "w") as file:
         json.dump(results, file, indent=1)
     with open(f"{base}.md", "w") as file:
         file.write(markdown(results))
+    visualize.save_png(os.path.join(workdir, f"fig4-{suffix}.png"), fig4_sheet(data))
     count = min(16, len(data["source"]))
     visualize.save_png(
-        os.path.join(workdir, f"comparison-{split}.png"),
+        os.path.join(workdir, f"comparison-{suffix}.png"),
         visualize.triplet_grid(
             data["source"][:count], data["generated"][:count], data["target"][:count]
         ),

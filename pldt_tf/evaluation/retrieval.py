@@ -48,3 +48,34 @@ def truth_ranks(
 
 def top_k(ranks: np.ndarray, k: int) -> float:
     return float(np.mean(ranks <= k))
+
+
+def retrieve_by_score(
+    score_fn,
+    sources: np.ndarray,
+    gallery: np.ndarray,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Paper Table 2's "Retrieval by DD-score": for each source, the index of
+    the gallery image that ``score_fn(sources, targets)`` scores highest.
+
+    Args:
+      score_fn: Batched pair scorer, e.g. the domain discriminator D_A:
+        ([B, 64, 64, 3], [B, 64, 64, 3]) → [B] logits.
+      sources: [Q, 64, 64, 3] queries.
+      gallery: [G, 64, 64, 3] candidates (training product images).
+      batch_size: Pairs scored per call.
+
+    Returns:
+      [Q] gallery indices.
+    """
+    gallery = tf.constant(gallery)
+    best = []
+    for source in sources:
+        scores = []
+        for start in range(0, len(gallery), batch_size):
+            targets = gallery[start : start + batch_size]
+            repeated = tf.repeat(source[None], tf.shape(targets)[0], axis=0)
+            scores.append(np.asarray(score_fn(repeated, targets)).reshape(-1))
+        best.append(int(np.argmax(np.concatenate(scores))))
+    return np.array(best, np.int64)
