@@ -287,31 +287,21 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     ]
     if not config.skip_nonfinite:
         callback_list.insert(1, callbacks.StopOnNonFiniteLoss(manager))
-    history = {}
+    history: dict[str, list] = {}
     epoch = step // per_epoch
     if step % per_epoch and step < total:  # finish the interrupted epoch first
-        fit = model.fit(
+        _fit(
+            model,
             triplets,
-            epochs=epoch + 1,
-            initial_epoch=epoch,
-            steps_per_epoch=per_epoch - step % per_epoch,
-            callbacks=callback_list,
-            shuffle=False,  # the pipeline shuffles
-            verbose=1 if sys.stdout.isatty() else 2,  # no bar spam in logs
+            callback_list,
+            epoch,
+            epoch + 1,
+            per_epoch - step % per_epoch,
+            history,
         )
-        history.update(fit.history)
         epoch += 1
     if epoch < config.epochs:
-        fit = model.fit(
-            triplets,
-            epochs=config.epochs,
-            initial_epoch=epoch,
-            steps_per_epoch=per_epoch,
-            callbacks=callback_list,
-            shuffle=False,  # the pipeline shuffles
-            verbose=1 if sys.stdout.isatty() else 2,  # no bar spam in logs
-        )
-        history.update(fit.history)
+        _fit(model, triplets, callback_list, epoch, config.epochs, per_epoch, history)
     final = _final_samples(config, model)
     scores = callbacks.evaluate_pixels(model.converter, validation)
     with open(os.path.join(config.workdir, "train_summary.json"), "w") as file:
@@ -334,6 +324,21 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
         validation=scores,
         seconds=time.time() - start,
     )
+
+
+def _fit(model, triplets, callback_list, first, last, steps, history) -> None:
+    """``model.fit`` from epoch ``first`` to ``last``; appends to ``history``."""
+    fit = model.fit(
+        triplets,
+        epochs=last,
+        initial_epoch=first,
+        steps_per_epoch=steps,
+        callbacks=callback_list,
+        shuffle=False,  # the pipeline shuffles
+        verbose=1 if sys.stdout.isatty() else 2,  # no progress-bar spam in logs
+    )
+    for key, values in fit.history.items():
+        history.setdefault(key, []).extend(values)
 
 
 def _final_samples(config, model) -> str:
