@@ -1,42 +1,533 @@
-r"""Measures throughput on this machine and prints a table (and JSON).
+r"""Measures this machine and the training, inference and data paths on it.
 
-  python -m pldt_tf.benchmark --records_dir=data/demo/records
+  python -m pldt_tf.benchmark                       # everything, ~12 min on 2 cores
+  python -m pldt_tf.benchmark --sections=ceiling,train --width=0.25
+
+Everything is measured in one run, so the ratios compare like with like:
+warm-up excluded, several repetitions, medians reported. Prints a table and
+writes the figures as JSON (``--json``).
 
 Sections (``--sections``):
-  pipeline  triplets/s delivered by the tf.data training pipeline, for fresh
-            and stored negatives, warm-up excluded, median of repetitions.
+  ceiling    float32 and bfloat16 matrix-multiply GFLOP/s through TensorFlow
+             (an n×n ``tf.linalg.matmul``, 2·n³ FLOPs): the machine's ceiling.
+  train      images/s of the whole ``train_step`` (D_R, D_A and converter
+             updates) at ``--width``/``--batch_size``, from in-memory tensors
+             and from the TFRecord pipeline, for each of ``--precisions``;
+             achieved GFLOP/s (FLOPs counted from the layer shapes, see
+             ``pldt_tf.flops``) as a fraction of the ceiling of the same
+             dtype; and the split by phase of Algorithm 1.
+  pipeline   triplets/s delivered by the tf.data pipeline alone.
+  inference  converter latency at batch 1 (median, p95) and images/s at
+             ``--inference_batch``, Keras model against the exported
+             SavedModel (same weights, its ``transfer_float`` signature).
+  memory     peak resident memory of a ``python -m pldt_tf.train`` process at
+             ``--memory_width``/``--memory_batch``, and resident memory over
+             ``--leak_steps`` steps of a small config (summaries, checkpoints
+             and sample grids included): growth means a leak.
+
+Without ``--records_dir`` a small synthetic set is generated in a temporary
+folder (about 20 s), so the command runs on a fresh machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
 from absl import app, flags
 
-from pldt_tf.data import pipeline
+SECTIONS = ("ceiling", "train", "pipeline", "inference", "memory")
 
-SECTIONS = ("pipeline",)
-
-_RECORDS_DIR = flags.DEFINE_string(
-    "records_dir", "data/demo/records", "Records folder to read (build_tfrecords.py)."
-)
 _SECTIONS = flags.DEFINE_list(
-    "sections", list(SECTIONS), f"What to measure: {SECTIONS}."
+    "sections", list(SECTIONS), f"What to measure, any of {SECTIONS}."
+)
+_RECORDS_DIR = flags.DEFINE_string(
+    "records_dir",
+    None,
+    "Records folder (python -m tools.build_tfrecords or the train tool). "
+    "Default: generate 300 synthetic products in a temporary folder.",
+)
+_WIDTH = flags.DEFINE_float(
+    "width", 1.0, "Width multiplier of the trained networks (paper: 1).", lower_bound=0
 )
 _BATCH_SIZE = flags.DEFINE_integer(
-    "batch_size", 64, "Triplets per batch.", lower_bound=1
+    "batch_size", 32, "Training batch size.", lower_bound=1
 )
-_BATCHES = flags.DEFINE_integer(
-    "batches", 150, "Batches timed per repetition.", lower_bound=1
+_METHOD = flags.DEFINE_string("method", "c_rf_dd", "Training method.")
+_SELECTION = flags.DEFINE_string(
+    "selection", "per_case", "Case selection: per_case or per_sample."
+)
+_PRECISIONS = flags.DEFINE_list(
+    "precisions",
+    ["float32", "mixed_bfloat16"],
+    "Training precisions to measure (float32, mixed_bfloat16, mixed_float16).",
+)
+_STEPS = flags.DEFINE_integer(
+    "steps", 2, "Training steps per timed repetition.", lower_bound=1
 )
 _REPEATS = flags.DEFINE_integer(
-    "repeats", 3, "Timed repetitions (median).", lower_bound=1
+    "repeats", 3, "Timed repetitions (median reported).", lower_bound=1
 )
-_JSON = flags.DEFINE_string("json", None, "Also write the figures to this JSON file.")
+_PHASES = flags.DEFINE_bool(
+    "phases", True, "Also time each phase of Algorithm 1 separately."
+)
+_MATMUL_SIZE = flags.DEFINE_integer(
+    "matmul_size", 4096, "n of the n×n matmul of the ceiling.", lower_bound=64
+)
+_PIPELINE_BATCH = flags.DEFINE_integer(
+    "pipeline_batch", 64, "Batch size of the pipeline section.", lower_bound=1
+)
+_PIPELINE_BATCHES = flags.DEFINE_integer(
+    "pipeline_batches", 150, "Batches per pipeline repetition.", lower_bound=1
+)
+_INFERENCE_BATCH = flags.DEFINE_integer(
+    "inference_batch", 64, "Batch size of the inference throughput.", lower_bound=1
+)
+_LATENCY_CALLS = flags.DEFINE_integer(
+    "latency_calls", 200, "Batch-1 calls timed for the latency.", lower_bound=10
+)
+_MEMORY_WIDTH = flags.DEFINE_float(
+    "memory_width", 1.0, "Width of the peak-memory training process.", lower_bound=0
+)
+_MEMORY_BATCH = flags.DEFINE_integer(
+    "memory_batch", 128, "Batch size of the peak-memory process.", lower_bound=1
+)
+_LEAK_STEPS = flags.DEFINE_integer(
+    "leak_steps", 1000, "Steps of the small run watched for growth.", lower_bound=100
+)
+_INTRA_OP = flags.DEFINE_integer(
+    "intra_op_threads", 0, "TensorFlow intra-op threads (0: TensorFlow's default)."
+)
+_INTER_OP = flags.DEFINE_integer(
+    "inter_op_threads", 0, "TensorFlow inter-op threads (0: TensorFlow's default)."
+)
+_JSON = flags.DEFINE_string(
+    "json", "benchmark.json", "Write the figures to this JSON file ('' for none)."
+)
+
+
+def _median_seconds(fn, repeats: int, warmup: int = 1) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+# --------------------------------------------------------------------------
+# Ceiling.
+
+
+def matmul_gflops(n: int, dtype: str, repeats: int = 5) -> float:
+    """GFLOP/s of an n×n by n×n ``tf.linalg.matmul`` (2·n³ FLOPs), warmed up."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n), dtype=dtype)
+    b = tf.random.normal((n, n), dtype=dtype)
+    product = tf.function(lambda a, b: tf.reduce_sum(tf.linalg.matmul(a, b)))
+    times = _median_seconds(lambda: product(a, b).numpy(), repeats, warmup=2)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+# --------------------------------------------------------------------------
+# Training.
+
+
+def build_training_model(width, batch_size, method, selection, precision):
+    from pldt_tf import config as config_lib
+    from pldt_tf import train_lib
+
+    config = config_lib.TrainConfig(
+        workdir="unused",
+        width=width,
+        batch_size=batch_size,
+        method=method,
+        selection=selection,
+    )
+    return train_lib.build_model(config, 1000, precision, synchronized_bn=False)
+
+
+def _sync(outputs):
+    return {k: v.numpy() for k, v in outputs.items()}
+
+
+def train_step_rate(model, batches, steps: int, repeats: int) -> float:
+    """Median images/s of ``model.train_step`` over ``batches`` (an iterator)."""
+    import tensorflow as tf
+
+    step = tf.function(model.train_step)
+    batch_size = None
+
+    def run():
+        nonlocal batch_size
+        for _ in range(steps):
+            data = next(batches)
+            batch_size = int(data["source"].shape[0])
+            outputs = step(data)
+        _sync(outputs)
+
+    # Two warm-up repetitions: tracing, then oneDNN's first-use kernel setup.
+    times = _median_seconds(run, repeats, warmup=2)
+    return steps * batch_size / statistics.median(times)
+
+
+def phase_seconds(model, data, repeats: int) -> dict[str, float]:
+    """Median seconds of each phase of Algorithm 1 on one batch."""
+    import tensorflow as tf
+
+    source, target = data["source"], data["target"]
+    negative = data.get("negative")
+    generated = tf.stop_gradient(model.converter(source, training=True))
+
+    def update(network, optimizer, loss_fn):
+        # The same helpers train_step uses, one network at a time.
+        loss, gradients = model._loss_and_gradients(network, optimizer, loss_fn)
+        model._apply(optimizer, network, gradients, None)
+        return loss
+
+    phases = {
+        "converter_forward": lambda: model.converter(source, training=True),
+    }
+    if model.real_fake is not None:
+        phases["real_fake_update"] = lambda: update(
+            model.real_fake,
+            model.real_fake_optimizer,
+            lambda: model._real_fake_loss(target, negative, generated, None),
+        )
+    if model.domain is not None:
+        phases["domain_update"] = lambda: update(
+            model.domain,
+            model.domain_optimizer,
+            lambda: model._domain_loss(source, target, negative, generated, None),
+        )
+
+    def converter_update():
+        with tf.GradientTape() as tape:
+            images = model.converter(source, training=True)
+            loss = model._converter_loss(source, target, negative, images, None)
+        gradients = tape.gradient(loss, model.converter.trainable_variables)
+        model.converter_optimizer.apply(gradients, model.converter.trainable_variables)
+        return loss
+
+    phases["converter_update"] = converter_update
+    seconds = {}
+    for name, fn in phases.items():
+        compiled = tf.function(fn)
+        times = _median_seconds(lambda c=compiled: c().numpy(), repeats)
+        seconds[name] = statistics.median(times)
+    return seconds
+
+
+# --------------------------------------------------------------------------
+# Inference.
+
+
+def latency_and_throughput(call, batch_one, batch_many, calls: int):
+    """(median ms, p95 ms) at batch 1 and images/s at the larger batch."""
+    import numpy as np
+
+    for _ in range(10):
+        call(batch_one).numpy()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        call(batch_one).numpy()
+        times.append(time.perf_counter() - start)
+    many = _median_seconds(lambda: call(batch_many).numpy(), 5, warmup=2)
+    return (
+        1e3 * float(np.median(times)),
+        1e3 * float(np.percentile(times, 95)),
+        batch_many.shape[0] / statistics.median(many),
+    )
+
+
+# --------------------------------------------------------------------------
+# Memory.
+
+
+def _rss_mib(pid: int, field: str = "VmRSS") -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as file:
+            for line in file:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        return None
+    return None
+
+
+def watch_process(command: list[str], interval: float = 0.2):
+    """Runs ``command``; returns (return code, peak MiB, [(seconds, RSS MiB)])."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    start, samples, peak = time.perf_counter(), [], 0.0
+    while process.poll() is None:
+        rss = _rss_mib(process.pid)
+        if rss is not None:
+            samples.append((time.perf_counter() - start, rss))
+        peak = max(peak, _rss_mib(process.pid, "VmHWM") or 0.0)
+        time.sleep(interval)
+    stderr = process.stderr.read()
+    if process.returncode:
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-3000:]}"
+        )
+    return process.returncode, peak, samples
+
+
+def train_command(records_dir, workdir, width, batch, epochs, steps_per_epoch, every):
+    return [
+        sys.executable,
+        "-m",
+        "pldt_tf.train",
+        f"--workdir={workdir}",
+        f"--records_dir={records_dir}",
+        f"--width={width}",
+        f"--batch_size={batch}",
+        f"--epochs={epochs}",
+        f"--decay_epochs={0 if epochs == 1 else 1}",
+        f"--steps_per_epoch={steps_per_epoch}",
+        f"--checkpoint_every_steps={every}",
+        f"--sample_every_steps={every}",
+        "--num_samples=8",
+        "--precision=float32",
+        "--synthetic_products=0",
+    ]
+
+
+# --------------------------------------------------------------------------
+# The run.
+
+
+def _machine() -> str:
+    model = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as file:
+        for line in file:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model}, {os.cpu_count()} cores"
+
+
+def _synthetic_records(folder: str) -> str:
+    from pldt_tf import config as config_lib
+    from pldt_tf import train_lib
+
+    folder = os.path.join(folder, "data")  # the generator creates it
+
+    config = config_lib.TrainConfig(
+        workdir=os.path.join(folder, "unused"),
+        records_dir=os.path.join(folder, "records"),
+        lookbook_dir=os.path.join(folder, "lookbook"),
+        synthetic_products=300,
+        synthetic_variation="mild",
+    )
+    train_lib.prepare_data(config)
+    return config.records_dir
+
+
+def _row(label: str, *values: str) -> None:
+    print(f"{label:<46}" + "".join(f"{v:>14}" for v in values), flush=True)
+
+
+def run(records_dir: str, sections, results: dict) -> dict:
+    import numpy as np
+    import tensorflow as tf
+
+    from pldt_tf import flops
+    from pldt_tf.data import pipeline
+
+    if "ceiling" in sections or "train" in sections:
+        print("\n== ceiling: n×n matmul", _MATMUL_SIZE.value)
+        for dtype in ("float32", "bfloat16"):
+            rate = matmul_gflops(_MATMUL_SIZE.value, dtype)
+            results[f"ceiling/{dtype}_gflops"] = rate
+            _row(f"matmul {dtype}", f"{rate:,.1f} GFLOP/s")
+
+    def options():
+        return pipeline.PipelineOptions(direction="human_to_product", seed=0)
+
+    if "train" in sections:
+        width, batch = _WIDTH.value, _BATCH_SIZE.value
+        step_flops = flops.train_step_flops(width, _METHOD.value, _SELECTION.value)
+        results["train/flops_per_sample"] = step_flops.total
+        print(
+            f"\n== train: {_METHOD.value}, {_SELECTION.value}, width {width}, "
+            f"batch {batch}; {step_flops.total / 1e9:.2f} GFLOP per sample"
+        )
+        _row("", "images/s", "GFLOP/s", "of ceiling")
+        dataset = pipeline.triplet_dataset(
+            records_dir, "train", batch, True, options()
+        ).repeat()
+        first = next(iter(dataset))
+        for precision in _PRECISIONS.value:
+            ceiling = results["ceiling/" + _ceiling_dtype(precision) + "_gflops"]
+            model = build_training_model(
+                width, batch, _METHOD.value, _SELECTION.value, precision
+            )
+            sources = {
+                "in-memory tensors": _repeat(first),
+                "TFRecord pipeline": iter(dataset),
+            }
+            for label, batches in sources.items():
+                rate = train_step_rate(model, batches, _STEPS.value, _REPEATS.value)
+                achieved = rate * step_flops.total / 1e9
+                key = f"train/{precision}/{label.split()[0]}"
+                results[key + "/images_per_s"] = rate
+                results[key + "/fraction_of_ceiling"] = achieved / ceiling
+                _row(
+                    f"{precision}, {label}",
+                    f"{rate:,.2f}",
+                    f"{achieved:,.1f}",
+                    f"{achieved / ceiling:.0%}",
+                )
+            if _PHASES.value and _SELECTION.value == "per_case":
+                seconds = phase_seconds(model, first, _REPEATS.value)
+                for name, value in seconds.items():
+                    phase = getattr(step_flops, name) * batch / value / 1e9
+                    results[f"train/{precision}/phase/{name}_s"] = value
+                    _row(
+                        f"  phase {name}",
+                        f"{value * 1e3:,.0f} ms",
+                        f"{phase:,.1f}",
+                        f"{phase / ceiling:.0%}",
+                    )
+
+    if "pipeline" in sections:
+        print(f"\n== pipeline: batch {_PIPELINE_BATCH.value}")
+        _row("", "triplets/s")
+        for direction, negatives in (
+            ("human_to_product", "fresh"),
+            ("human_to_product", "stored"),
+            ("product_to_human", "fresh"),
+        ):
+            rate = pipeline_throughput(
+                records_dir,
+                _PIPELINE_BATCH.value,
+                _PIPELINE_BATCHES.value,
+                _REPEATS.value,
+                pipeline.PipelineOptions(direction=direction, negatives=negatives),
+            )
+            results[f"pipeline/{direction}/{negatives}"] = rate
+            _row(f"{direction}, {negatives} negatives", f"{rate:,.0f}")
+
+    if "inference" in sections:
+        from pldt_tf import export_lib, networks
+
+        print(f"\n== inference: converter width {_WIDTH.value}, float32")
+        _row("", "b=1 median", "b=1 p95", f"b={_INFERENCE_BATCH.value} img/s")
+        converter = networks.build_converter(_WIDTH.value)
+        rng = np.random.default_rng(0)
+        one = tf.constant(rng.uniform(-1, 1, (1, 64, 64, 3)), tf.float32)
+        many = tf.constant(
+            rng.uniform(-1, 1, (_INFERENCE_BATCH.value, 64, 64, 3)), tf.float32
+        )
+        keras_call = tf.function(lambda x: converter(x, training=False))
+        with tempfile.TemporaryDirectory() as folder:
+            path = export_lib.export(converter, folder, "converter", 1)
+            signature = tf.saved_model.load(path).signatures["transfer_float"]
+            calls = {
+                "Keras model (tf.function)": keras_call,
+                "SavedModel transfer_float": lambda x: signature(images=x)["image"],
+            }
+            figures = {}
+            for label, call in calls.items():
+                median, p95, rate = latency_and_throughput(
+                    call, one, many, _LATENCY_CALLS.value
+                )
+                figures[label] = median
+                key = "inference/" + label.split()[0].lower()
+                results[key + "/latency_median_ms"] = median
+                results[key + "/latency_p95_ms"] = p95
+                results[key + "/images_per_s"] = rate
+                _row(label, f"{median:.2f} ms", f"{p95:.2f} ms", f"{rate:,.0f}")
+        ratio = (
+            figures["SavedModel transfer_float"] / figures["Keras model (tf.function)"]
+        )
+        results["inference/savedmodel_over_keras_latency"] = ratio
+        _row("SavedModel / Keras latency at batch 1", f"{ratio:.2f}x")
+
+    if "memory" in sections:
+        print("\n== memory")
+        with tempfile.TemporaryDirectory() as folder:
+            command = train_command(
+                records_dir,
+                os.path.join(folder, "peak"),
+                _MEMORY_WIDTH.value,
+                _MEMORY_BATCH.value,
+                epochs=1,
+                steps_per_epoch=3,
+                every=3,
+            )
+            _, peak, _ = watch_process(command)
+            results["memory/peak_mib"] = peak
+            _row(
+                f"peak RSS, train width {_MEMORY_WIDTH.value} "
+                f"batch {_MEMORY_BATCH.value}",
+                f"{peak:,.0f} MiB",
+            )
+            steps = _LEAK_STEPS.value
+            command = train_command(
+                records_dir,
+                os.path.join(folder, "leak"),
+                0.0625,
+                8,
+                epochs=10,
+                steps_per_epoch=steps // 10,
+                every=steps // 10,
+            )
+            _, _, samples = watch_process(command)
+            growth = rss_growth(samples)
+            results.update({f"memory/leak_{k}": v for k, v in growth.items()})
+            _row(
+                f"RSS over {steps} steps (w 0.0625, b 8): at 25%",
+                f"{growth['rss_at_25pct_mib']:,.0f} MiB",
+            )
+            _row(
+                "  at the end; growth 25% → end",
+                f"{growth['rss_at_end_mib']:,.0f} MiB",
+                f"{growth['growth_mib']:+,.0f} MiB",
+            )
+    return results
+
+
+def rss_growth(samples: list[tuple[float, float]]) -> dict[str, float]:
+    """Resident memory a quarter of the way through a run and at its end.
+
+    The first quarter holds imports, tracing and buffer fills; growth after
+    it, over the steady part of the run, is what a leak looks like.
+    """
+    if len(samples) < 4:
+        raise ValueError("too few memory samples: the run was too short")
+    end_time = samples[-1][0]
+    quarter = next(rss for t, rss in samples if t >= end_time / 4)
+    tail = [rss for t, rss in samples if t >= 0.9 * end_time]
+    at_end = statistics.median(tail)
+    return {
+        "rss_at_25pct_mib": quarter,
+        "rss_at_end_mib": at_end,
+        "growth_mib": at_end - quarter,
+    }
+
+
+def _repeat(batch):
+    while True:
+        yield batch
+
+
+def _ceiling_dtype(precision: str) -> str:
+    return {"mixed_bfloat16": "bfloat16"}.get(precision, "float32")
 
 
 def pipeline_throughput(
@@ -44,12 +535,14 @@ def pipeline_throughput(
     batch_size: int,
     batches: int,
     repeats: int,
-    options: pipeline.PipelineOptions,
+    options,
     warmup: int = 20,
 ) -> float:
     """Median triplets/s of the training pipeline, warm-up excluded."""
+    from pldt_tf.data import pipeline
+
     dataset = pipeline.triplet_dataset(records_dir, "train", batch_size, True, options)
-    iterator = iter(dataset)
+    iterator = iter(dataset.repeat())
     for _ in range(warmup):  # fills shuffle buffers and the negative cache
         next(iterator)
     rates = []
@@ -69,29 +562,47 @@ def main(argv):
         raise app.UsageError(
             f"--sections: unknown {sorted(unknown)}; choose from {SECTIONS}"
         )
-    cpu = platform.processor() or platform.machine()
-    results = {"machine": f"{cpu}, {os.cpu_count()} cores"}
-    if "pipeline" in _SECTIONS.value:
-        title = f"pipeline (batch {_BATCH_SIZE.value})"
-        print(f"{title:<40}{'triplets/s':>12}")
-        for direction, negatives in (
-            ("human_to_product", "fresh"),
-            ("human_to_product", "stored"),
-            ("product_to_human", "fresh"),
-        ):
-            rate = pipeline_throughput(
-                _RECORDS_DIR.value,
-                _BATCH_SIZE.value,
-                _BATCHES.value,
-                _REPEATS.value,
-                pipeline.PipelineOptions(direction=direction, negatives=negatives),
+    import tensorflow as tf
+
+    from pldt_tf import model as model_lib
+
+    if _METHOD.value not in model_lib.METHODS:
+        raise app.UsageError(f"--method must be one of {model_lib.METHODS}")
+    if _SELECTION.value not in model_lib.SELECTIONS:
+        raise app.UsageError(f"--selection must be one of {model_lib.SELECTIONS}")
+    tf.config.threading.set_intra_op_parallelism_threads(_INTRA_OP.value)
+    tf.config.threading.set_inter_op_parallelism_threads(_INTER_OP.value)
+    results = {
+        "machine": _machine(),
+        "tensorflow": tf.__version__,
+        "flags": {
+            name: flags.FLAGS[name].value
+            for name in (
+                "width",
+                "batch_size",
+                "method",
+                "selection",
+                "precisions",
+                "steps",
+                "repeats",
             )
-            key = f"pipeline/{direction}/{negatives}"
-            results[key] = rate
-            print(f"{direction + ', ' + negatives + ' negatives':<40}{rate:>12,.0f}")
+        },
+    }
+    print("machine:", results["machine"], "| TensorFlow", tf.__version__)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        records_dir = _RECORDS_DIR.value
+        needs_records = set(_SECTIONS.value) & {"train", "pipeline", "memory"}
+        if needs_records and not records_dir:
+            print("Generating 300 synthetic products for the data paths ...")
+            records_dir = _synthetic_records(folder)
+        run(records_dir, set(_SECTIONS.value), results)
+    results["seconds"] = time.perf_counter() - start
+    print(f"\n{results['seconds'] / 60:.1f} min")
     if _JSON.value:
         with open(_JSON.value, "w") as file:
             json.dump(results, file, indent=1)
+        print("Figures written to", _JSON.value)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,121 @@
+"""FLOP counts (golden values, and TensorFlow's own count) and the benchmark
+tool run end to end at a tiny size."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import tensorflow as tf
+
+from pldt_tf import benchmark, flops, networks
+
+
+def test_width_one_forward_flops_match_the_spec():
+    nets = flops.network_flops(1.0)
+    assert nets["converter"][0] == pytest.approx(2.56e9, rel=0.01)
+    assert nets["real_fake"][0] == pytest.approx(1.28e9, rel=0.01)
+    assert nets["domain"][0] == pytest.approx(1.28e9, rel=0.02)
+    # The first layers: 5·5·3·128 (D_A: 6 channels) at 32×32 outputs.
+    assert nets["real_fake"][1] == 2 * 25 * 3 * 128 * 32 * 32
+    assert nets["domain"][1] == 2 * 25 * 6 * 128 * 32 * 32
+
+
+def test_train_step_flops_golden_values():
+    per_case = flops.train_step_flops(1.0, "c_rf_dd", "per_case")
+    per_sample = flops.train_step_flops(1.0, "c_rf_dd", "per_sample")
+    assert per_case.total == 35_815_620_608
+    assert per_sample.total == 20_479_803_392
+    # The discriminator updates are the only difference: 3 batches against 1.
+    assert per_case.converter_update == per_sample.converter_update
+    c_mse = flops.train_step_flops(1.0, "c_mse")
+    converter, first = flops.network_flops(1.0)["converter"]
+    assert c_mse.total == 3 * converter - first
+    assert c_mse.real_fake_update == c_mse.domain_update == 0
+    with pytest.raises(ValueError, match="method"):
+        flops.train_step_flops(1.0, "c_gan")
+
+
+def test_forward_flops_equal_tensorflows_graph_count():
+    converter = networks.build_converter(0.25)
+    function = tf.function(lambda x: converter(x, training=False))
+    graph = function.get_concrete_function(
+        tf.TensorSpec([1, 64, 64, 3], tf.float32)
+    ).graph
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    profile = tf.compat.v1.profiler.profile(graph, options=options)
+    counted = {
+        type(layer).__name__
+        for layer in flops._layers(converter)
+        if flops._layer_flops(layer)
+    }
+    assert counted == {"Conv2D", "Conv2DTranspose", "Dense"}
+    # TensorFlow counts the same multiply-adds, plus elementwise ops (batch
+    # norm, biases, activations), which flops.py leaves out.
+    ours = flops.forward_flops(converter)[0]
+    assert ours <= profile.total_float_ops <= 1.01 * ours
+
+
+def test_rss_growth_golden():
+    samples = [(t, 100.0 + (50.0 if t >= 2 else 0.0)) for t in range(11)]
+    growth = benchmark.rss_growth(samples)
+    assert growth == {
+        "rss_at_25pct_mib": 150.0,
+        "rss_at_end_mib": 150.0,
+        "growth_mib": 0.0,
+    }
+    leaking = [(float(t), 100.0 + 10 * t) for t in range(11)]
+    # At t = 3 (the first sample past a quarter): 130; the end: median of the
+    # last 10% (t = 9, 10): 195.
+    assert benchmark.rss_growth(leaking)["growth_mib"] == pytest.approx(65.0)
+    with pytest.raises(ValueError, match="too few"):
+        benchmark.rss_growth(leaking[:2])
+
+
+def test_watch_process_names_the_failing_command():
+    with pytest.raises(RuntimeError, match="boom"):
+        benchmark.watch_process(
+            [sys.executable, "-c", "import sys; sys.exit('boom')"], interval=0.01
+        )
+
+
+@pytest.mark.slow
+def test_benchmark_tool_end_to_end(synthetic_data, tmp_path):
+    _, records_dir = synthetic_data
+    output = tmp_path / "figures.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pldt_tf.benchmark",
+            f"--records_dir={records_dir}",
+            "--sections=ceiling,train,inference",
+            "--width=0.0625",
+            "--batch_size=4",
+            "--matmul_size=256",
+            "--steps=1",
+            "--repeats=1",
+            "--latency_calls=10",
+            "--inference_batch=4",
+            f"--json={output}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "of ceiling" in result.stdout
+    figures = json.loads(output.read_text())
+    assert figures["ceiling/float32_gflops"] > 0
+    for precision in ("float32", "mixed_bfloat16"):
+        for source in ("in-memory", "TFRecord"):
+            key = f"train/{precision}/{source}"
+            assert figures[key + "/images_per_s"] > 0
+            assert 0 < figures[key + "/fraction_of_ceiling"] < 5
+        assert figures[f"train/{precision}/phase/domain_update_s"] > 0
+    assert figures["inference/savedmodel/latency_median_ms"] > 0
+    assert figures["inference/savedmodel_over_keras_latency"] > 0
+    assert figures["train/flops_per_sample"] == flops.train_step_flops(0.0625).total
