@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from pldt_tf import networks
 
@@ -98,3 +99,40 @@ def test_mixed_precision_keeps_float32_outputs():
 def test_unknown_discriminator_kind():
     with pytest.raises(ValueError, match="kind"):
         networks.build_discriminator("other")
+
+
+@pytest.mark.parametrize("shape", [(16, 4, 4, 8), (16, 32)])
+def test_fused_batch_norm_equals_keras_batch_norm(shape):
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(0.3, 2.0, shape), tf.float32)
+    layers = []
+    for cls in (networks.FusedBatchNormalization, keras.layers.BatchNormalization):
+        keras.utils.set_random_seed(1)
+        layer = cls(momentum=0.9, epsilon=1e-3, gamma_initializer="random_normal")
+        layer.build(shape)
+        layers.append(layer)
+    outputs, gradients = [], []
+    for layer in layers:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * tf.range(y.shape[-1], dtype=tf.float32))
+        outputs.append(y)
+        gradients.append(tape.gradient(loss, [x, layer.gamma, layer.beta]))
+    np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-5)
+    for fused, plain in zip(*gradients, strict=True):
+        np.testing.assert_allclose(fused, plain, atol=1e-4)
+    fused, plain = layers
+    np.testing.assert_allclose(fused.moving_mean, plain.moving_mean, atol=1e-6)
+    # The moving variance takes the batch variance with Bessel's correction.
+    n = np.prod(shape[:-1])
+    np.testing.assert_allclose(
+        fused.moving_variance - 0.9,
+        (plain.moving_variance - 0.9) * n / (n - 1),
+        rtol=1e-4,
+    )
+    # Inference uses Keras' own path on the moving statistics.
+    np.testing.assert_allclose(
+        fused(x, training=False),
+        keras.layers.BatchNormalization.call(fused, x, training=False),
+    )
