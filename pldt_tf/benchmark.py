@@ -35,13 +35,12 @@ import contextlib
 import json
 import os
 import platform
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 
 from absl import app, flags
+
+from pldt_tf import benchmark_lib
 
 SECTIONS = ("ceiling", "train", "pipeline", "inference", "memory")
 
@@ -113,197 +112,20 @@ _JSON = flags.DEFINE_string(
 )
 
 
-def _median_seconds(fn, repeats: int, warmup: int = 1) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
 # --------------------------------------------------------------------------
 # Ceiling.
-
-
-def matmul_gflops(n: int, dtype: str, repeats: int = 5) -> float:
-    """GFLOP/s of an n×n by n×n ``tf.linalg.matmul`` (2·n³ FLOPs), warmed up."""
-    import tensorflow as tf
-
-    a = tf.random.normal((n, n), dtype=dtype)
-    b = tf.random.normal((n, n), dtype=dtype)
-    product = tf.function(lambda a, b: tf.reduce_sum(tf.linalg.matmul(a, b)))
-    times = _median_seconds(lambda: product(a, b).numpy(), repeats, warmup=2)
-    return 2 * n**3 / statistics.median(times) / 1e9
 
 
 # --------------------------------------------------------------------------
 # Training.
 
 
-def build_training_model(width, batch_size, method, selection, precision):
-    from pldt_tf import config as config_lib
-    from pldt_tf import train_lib
-
-    config = config_lib.TrainConfig(
-        workdir="unused",
-        width=width,
-        batch_size=batch_size,
-        method=method,
-        selection=selection,
-    )
-    return train_lib.build_model(config, 1000, precision, synchronized_bn=False)
-
-
-def _sync(outputs):
-    return {k: v.numpy() for k, v in outputs.items()}
-
-
-def train_step_rate(model, batches, steps: int, repeats: int) -> float:
-    """Median images/s of ``model.train_step`` over ``batches`` (an iterator)."""
-    import tensorflow as tf
-
-    step = tf.function(model.train_step)
-    batch_size = None
-
-    def run():
-        nonlocal batch_size
-        for _ in range(steps):
-            data = next(batches)
-            batch_size = int(data["source"].shape[0])
-            outputs = step(data)
-        _sync(outputs)
-
-    # Two warm-up repetitions: tracing, then oneDNN's first-use kernel setup.
-    times = _median_seconds(run, repeats, warmup=2)
-    return steps * batch_size / statistics.median(times)
-
-
-def phase_seconds(model, data, repeats: int) -> dict[str, float]:
-    """Median seconds of each phase of Algorithm 1 on one batch."""
-    import tensorflow as tf
-
-    source, target = data["source"], data["target"]
-    negative = data.get("negative")
-    generated = tf.stop_gradient(model.converter(source, training=True))
-
-    def update(network, optimizer, loss_fn):
-        # The same helpers train_step uses, one network at a time.
-        loss, gradients = model._loss_and_gradients(network, optimizer, loss_fn)
-        model._apply(optimizer, network, gradients, None)
-        return loss
-
-    phases = {
-        "converter_forward": lambda: model.converter(source, training=True),
-    }
-    if model.real_fake is not None:
-        phases["real_fake_update"] = lambda: update(
-            model.real_fake,
-            model.real_fake_optimizer,
-            lambda: model._real_fake_loss(target, negative, generated, None),
-        )
-    if model.domain is not None:
-        phases["domain_update"] = lambda: update(
-            model.domain,
-            model.domain_optimizer,
-            lambda: model._domain_loss(source, target, negative, generated, None),
-        )
-
-    def converter_update():
-        with tf.GradientTape() as tape:
-            images = model.converter(source, training=True)
-            loss = model._converter_loss(source, target, negative, images, None)
-        gradients = tape.gradient(loss, model.converter.trainable_variables)
-        model.converter_optimizer.apply(gradients, model.converter.trainable_variables)
-        return loss
-
-    phases["converter_update"] = converter_update
-    seconds = {}
-    for name, fn in phases.items():
-        compiled = tf.function(fn)
-        times = _median_seconds(lambda c=compiled: c().numpy(), repeats)
-        seconds[name] = statistics.median(times)
-    return seconds
-
-
 # --------------------------------------------------------------------------
 # Inference.
 
 
-def latency_and_throughput(call, batch_one, batch_many, calls: int):
-    """(median ms, p95 ms) at batch 1 and images/s at the larger batch."""
-    import numpy as np
-
-    for _ in range(10):
-        call(batch_one).numpy()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        call(batch_one).numpy()
-        times.append(time.perf_counter() - start)
-    many = _median_seconds(lambda: call(batch_many).numpy(), 5, warmup=2)
-    return (
-        1e3 * float(np.median(times)),
-        1e3 * float(np.percentile(times, 95)),
-        batch_many.shape[0] / statistics.median(many),
-    )
-
-
 # --------------------------------------------------------------------------
 # Memory.
-
-
-def _rss_mib(pid: int, field: str = "VmRSS") -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as file:
-            for line in file:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except FileNotFoundError:
-        return None
-    return None
-
-
-def watch_process(command: list[str], interval: float = 0.2):
-    """Runs ``command``; returns (return code, peak MiB, [(seconds, RSS MiB)])."""
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    start, samples, peak = time.perf_counter(), [], 0.0
-    while process.poll() is None:
-        rss = _rss_mib(process.pid)
-        if rss is not None:
-            samples.append((time.perf_counter() - start, rss))
-        peak = max(peak, _rss_mib(process.pid, "VmHWM") or 0.0)
-        time.sleep(interval)
-    stderr = process.stderr.read()
-    if process.returncode:
-        raise RuntimeError(
-            f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-3000:]}"
-        )
-    return process.returncode, peak, samples
-
-
-def train_command(records_dir, workdir, width, batch, epochs, steps_per_epoch, every):
-    return [
-        sys.executable,
-        "-m",
-        "pldt_tf.train",
-        f"--workdir={workdir}",
-        f"--records_dir={records_dir}",
-        f"--width={width}",
-        f"--batch_size={batch}",
-        f"--epochs={epochs}",
-        f"--decay_epochs={0 if epochs == 1 else 1}",
-        f"--steps_per_epoch={steps_per_epoch}",
-        f"--checkpoint_every_steps={every}",
-        f"--sample_every_steps={every}",
-        "--num_samples=8",
-        "--precision=float32",
-        "--synthetic_products=0",
-    ]
 
 
 # --------------------------------------------------------------------------
@@ -351,7 +173,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
     if "ceiling" in sections or "train" in sections:
         print("\n== ceiling: n×n matmul", _MATMUL_SIZE.value)
         for dtype in ("float32", "bfloat16"):
-            rate = matmul_gflops(_MATMUL_SIZE.value, dtype)
+            rate = benchmark_lib.matmul_gflops(_MATMUL_SIZE.value, dtype)
             results[f"ceiling/{dtype}_gflops"] = rate
             _row(f"matmul {dtype}", f"{rate:,.1f} GFLOP/s")
 
@@ -373,7 +195,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
         first = next(iter(dataset))
         for precision in _PRECISIONS.value:
             ceiling = results["ceiling/" + _ceiling_dtype(precision) + "_gflops"]
-            model = build_training_model(
+            model = benchmark_lib.build_training_model(
                 width, batch, _METHOD.value, _SELECTION.value, precision
             )
             sources = {
@@ -381,7 +203,9 @@ def run(records_dir: str, sections, results: dict) -> dict:
                 "TFRecord pipeline": iter(dataset),
             }
             for label, batches in sources.items():
-                rate = train_step_rate(model, batches, _STEPS.value, _REPEATS.value)
+                rate = benchmark_lib.train_step_rate(
+                    model, batches, _STEPS.value, _REPEATS.value
+                )
                 achieved = rate * step_flops.total / 1e9
                 key = f"train/{precision}/{label.split()[0]}"
                 results[key + "/images_per_s"] = rate
@@ -393,7 +217,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
                     f"{achieved / ceiling:.0%}",
                 )
             if _PHASES.value and _SELECTION.value == "per_case":
-                seconds = phase_seconds(model, first, _REPEATS.value)
+                seconds = benchmark_lib.phase_seconds(model, first, _REPEATS.value)
                 for name, value in seconds.items():
                     phase = getattr(step_flops, name) * batch / value / 1e9
                     results[f"train/{precision}/phase/{name}_s"] = value
@@ -412,7 +236,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
             ("human_to_product", "stored"),
             ("product_to_human", "fresh"),
         ):
-            rate = pipeline_throughput(
+            rate = benchmark_lib.pipeline_throughput(
                 records_dir,
                 _PIPELINE_BATCH.value,
                 _PIPELINE_BATCHES.value,
@@ -443,7 +267,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
             }
             figures = {}
             for label, call in calls.items():
-                median, p95, rate = latency_and_throughput(
+                median, p95, rate = benchmark_lib.latency_and_throughput(
                     call, one, many, _LATENCY_CALLS.value
                 )
                 figures[label] = median
@@ -461,7 +285,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
     if "memory" in sections:
         print("\n== memory")
         with tempfile.TemporaryDirectory() as folder:
-            command = train_command(
+            command = benchmark_lib.train_command(
                 records_dir,
                 os.path.join(folder, "peak"),
                 _MEMORY_WIDTH.value,
@@ -470,7 +294,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
                 steps_per_epoch=3,
                 every=3,
             )
-            _, peak, _ = watch_process(command)
+            _, peak, _ = benchmark_lib.watch_process(command)
             results["memory/peak_mib"] = peak
             _row(
                 f"peak RSS, train width {_MEMORY_WIDTH.value} "
@@ -478,7 +302,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
                 f"{peak:,.0f} MiB",
             )
             steps = _LEAK_STEPS.value
-            command = train_command(
+            command = benchmark_lib.train_command(
                 records_dir,
                 os.path.join(folder, "leak"),
                 0.0625,
@@ -487,8 +311,8 @@ def run(records_dir: str, sections, results: dict) -> dict:
                 steps_per_epoch=steps // 10,
                 every=steps // 10,
             )
-            _, _, samples = watch_process(command)
-            growth = rss_growth(samples)
+            _, _, samples = benchmark_lib.watch_process(command)
+            growth = benchmark_lib.rss_growth(samples)
             results.update({f"memory/leak_{k}": v for k, v in growth.items()})
             _row(
                 f"RSS over {steps} steps (w 0.0625, b 8): at 25%",
@@ -502,25 +326,6 @@ def run(records_dir: str, sections, results: dict) -> dict:
     return results
 
 
-def rss_growth(samples: list[tuple[float, float]]) -> dict[str, float]:
-    """Resident memory a quarter of the way through a run and at its end.
-
-    The first quarter holds imports, tracing and buffer fills; growth after
-    it, over the steady part of the run, is what a leak looks like.
-    """
-    if len(samples) < 4:
-        raise ValueError("too few memory samples: the run was too short")
-    end_time = samples[-1][0]
-    quarter = next(rss for t, rss in samples if t >= end_time / 4)
-    tail = [rss for t, rss in samples if t >= 0.9 * end_time]
-    at_end = statistics.median(tail)
-    return {
-        "rss_at_25pct_mib": quarter,
-        "rss_at_end_mib": at_end,
-        "growth_mib": at_end - quarter,
-    }
-
-
 def _repeat(batch):
     while True:
         yield batch
@@ -528,30 +333,6 @@ def _repeat(batch):
 
 def _ceiling_dtype(precision: str) -> str:
     return {"mixed_bfloat16": "bfloat16"}.get(precision, "float32")
-
-
-def pipeline_throughput(
-    records_dir: str,
-    batch_size: int,
-    batches: int,
-    repeats: int,
-    options,
-    warmup: int = 20,
-) -> float:
-    """Median triplets/s of the training pipeline, warm-up excluded."""
-    from pldt_tf.data import pipeline
-
-    dataset = pipeline.triplet_dataset(records_dir, "train", batch_size, True, options)
-    iterator = iter(dataset.repeat())
-    for _ in range(warmup):  # fills shuffle buffers and the negative cache
-        next(iterator)
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(batches):
-            next(iterator)
-        rates.append(batches * batch_size / (time.perf_counter() - start))
-    return statistics.median(rates)
 
 
 def main(argv):

@@ -10,7 +10,7 @@ import sys
 import pytest
 import tensorflow as tf
 
-from pldt_tf import benchmark, flops, networks
+from pldt_tf import benchmark_lib, flops, networks
 
 
 def test_width_one_forward_flops_match_the_spec():
@@ -61,7 +61,7 @@ def test_forward_flops_equal_tensorflows_graph_count():
 
 def test_rss_growth_golden():
     samples = [(t, 100.0 + (50.0 if t >= 2 else 0.0)) for t in range(11)]
-    growth = benchmark.rss_growth(samples)
+    growth = benchmark_lib.rss_growth(samples)
     assert growth == {
         "rss_at_25pct_mib": 150.0,
         "rss_at_end_mib": 150.0,
@@ -70,14 +70,14 @@ def test_rss_growth_golden():
     leaking = [(float(t), 100.0 + 10 * t) for t in range(11)]
     # At t = 3 (the first sample past a quarter): 130; the end: median of the
     # last 10% (t = 9, 10): 195.
-    assert benchmark.rss_growth(leaking)["growth_mib"] == pytest.approx(65.0)
+    assert benchmark_lib.rss_growth(leaking)["growth_mib"] == pytest.approx(65.0)
     with pytest.raises(ValueError, match="too few"):
-        benchmark.rss_growth(leaking[:2])
+        benchmark_lib.rss_growth(leaking[:2])
 
 
 def test_watch_process_names_the_failing_command():
     with pytest.raises(RuntimeError, match="boom"):
-        benchmark.watch_process(
+        benchmark_lib.watch_process(
             [sys.executable, "-c", "import sys; sys.exit('boom')"], interval=0.01
         )
 

@@ -55,3 +55,19 @@ def test_make_synthetic_then_build_records(tmp_path):
 def test_build_records_requires_flags():
     result = _run("tools/build_tfrecords.py")
     assert result.returncode != 0 and "lookbook_dir" in result.stderr
+
+
+@pytest.mark.slow
+def test_gpu_check_runs_small_on_cpu(synthetic_data):
+    _, records_dir = synthetic_data
+    result = _run("tools/gpu_check.py", "--small", f"--records_dir={records_dir}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split() for line in result.stdout.splitlines()]
+    measured = {(r[0], r[1]) for r in rows if len(r) == 7 and r[-1].endswith("h")}
+    assert measured == {
+        (p, x)
+        for p in ("float32", "mixed_float16", "mixed_bfloat16")
+        for x in ("off", "on")
+    }
+    assert "no GPU: CPU only" in result.stdout
+    assert "TFRecord pipeline" in result.stdout and "keeps up" in result.stdout
