@@ -16,7 +16,7 @@ from pldt_tf.data import pipeline, synthetic
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 OPTIMIZERS = ("adam", "sgd")
-DISTRIBUTIONS = ("auto", "none", "mirrored")
+DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -158,6 +158,18 @@ class PixelLevelDomainTransfer(keras.Model):
     def metrics(self):
         return list(self._trackers.values())
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3's fit builds the model on a batch reduced across replicas;
+        # under MultiWorkerMirroredStrategy that reduce fails on a dict of
+        # per-replica tensors (keras-team/keras#20329, #20585). Everything is
+        # built already — the networks when constructed, the optimizers in
+        # compile() — so skip it there, as fit does without any strategy.
+        if isinstance(
+            self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy
+        ):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def call(self, source, training=False):
         return self.converter(source, training=training)
 
@@ -259,7 +271,17 @@ class PixelLevelDomainTransfer(keras.Model):
         gradients = converter_tape.gradient(scaled, self.converter.trainable_variables)
         self._apply(self.converter_optimizer, self.converter, gradients, healthy)
         self._trackers["loss/converter"].update_state(converter_loss)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        logs = {name: tracker.result() for name, tracker in self._trackers.items()}
+        if self._multi_worker():
+            # Keras 3 averages the logs across workers with reduce(axis=0),
+            # which needs an axis to reduce (keras-team/keras#20585).
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    def _multi_worker(self) -> bool:
+        return isinstance(
+            tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy
+        )
 
     def _mixed_targets(self, target, negative, generated, cases):
         cases = cases[:, None, None, None]

@@ -95,7 +95,9 @@ flags.DEFINE_enum(
     "distribute",
     _D.distribute,
     list(config_lib.DISTRIBUTIONS),
-    "auto: MirroredStrategy when there are several GPUs.",
+    "auto: MultiWorkerMirroredStrategy when TF_CONFIG names several workers "
+    "(README: multi-worker recipe), else MirroredStrategy when there are several "
+    "GPUs. multi_worker: from TF_CONFIG. none: one device.",
 )
 flags.DEFINE_integer("seed", _D.seed, "Seed of weights, shuffling and case draws.")
 # Workdir.

@@ -7,6 +7,9 @@ holds:
   logs/             TensorBoard: scalars, sample grids, validation metrics
   samples/          sample-grid PNGs during training
   final_samples.png test sources | generated | ground truth at the end
+
+Under ``tf.distribute.MultiWorkerMirroredStrategy`` (``--distribute=auto``
+with a ``TF_CONFIG`` naming several workers) only the chief writes it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import keras
@@ -105,19 +110,58 @@ def resolve_precision(name: str) -> str:
     return "mixed_bfloat16" if tuple(capability) >= (8, 0) else "mixed_float16"
 
 
+def cluster_workers() -> int:
+    """Workers (chief included) that ``TF_CONFIG`` names; 0 without it."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return 0
+    try:
+        cluster = json.loads(raw).get("cluster", {})
+    except (json.JSONDecodeError, AttributeError) as error:
+        raise ValueError(
+            f"TF_CONFIG is not a JSON object ({error}): see the README's "
+            "multi-worker recipe for its form."
+        ) from None
+    return len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
-    """``auto``: MirroredStrategy over several GPUs, else the default."""
+    """``auto``: MultiWorkerMirroredStrategy when ``TF_CONFIG`` names several
+    workers, MirroredStrategy over several GPUs, else the default strategy.
+
+    Call it before anything else runs TensorFlow ops: the multi-worker
+    strategy must configure the runtime's collectives first.
+    """
+    if name == "multi_worker" or (name == "auto" and cluster_workers() > 1):
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "none":
+        return tf.distribute.get_strategy()
     gpus = tf.config.list_logical_devices("GPU")
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
 
 
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """Whether this process writes the workdir (always, but for the
+    non-chief workers of a multi-worker cluster)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
 def learning_rate_schedule(config, per_epoch: int):
     """``learning_rate`` for the first epochs, ÷10 for the last
-    ``decay_epochs`` (paper: 25 + 5), counted in optimizer steps."""
-    if config.decay_epochs == 0:
-        return config.learning_rate
+    ``decay_epochs`` (paper: 25 + 5), counted in optimizer steps.
+
+    Always a schedule (with no decay, its boundary lies past the last step)
+    so that the optimizer has the same variables whatever the epochs, and a
+    run resumes with a longer or differently decayed schedule.
+    """
     boundary = (config.epochs - config.decay_epochs) * per_epoch
     return keras.optimizers.schedules.PiecewiseConstantDecay(
         [boundary], [config.learning_rate, config.learning_rate / 10.0]
@@ -212,8 +256,8 @@ def _write_config(config) -> None:
         file.write(config.to_json() + "\n")
 
 
-def _restore(config, checkpoint, manager) -> None:
-    latest = manager.latest_checkpoint
+def _restore(config, checkpoint) -> None:
+    latest = tf.train.latest_checkpoint(os.path.join(config.workdir, "checkpoints"))
     if not latest or not config.resume:
         if latest:
             raise ValueError(
@@ -221,7 +265,16 @@ def _restore(config, checkpoint, manager) -> None:
                 "--noresume was given: choose a new --workdir or drop --noresume."
             )
         return
-    checkpoint.restore(latest).assert_existing_objects_matched()
+    try:
+        checkpoint.restore(latest).assert_existing_objects_matched()
+    except (ValueError, AssertionError) as error:
+        raise ValueError(
+            f"{latest} does not fit the model these flags build ({error}). "
+            "Flags that change the networks or optimizers (--width, --method, "
+            "--optimizer, --precision, --direction) must stay as in "
+            f"{os.path.join(config.workdir, 'config.json')}; or train into a "
+            "new --workdir."
+        ) from None
     logging.info("Resumed from %s", latest)
     print(f"Resuming from {latest}", flush=True)
 
@@ -230,19 +283,37 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     """Trains per ``config`` into ``config.workdir``; resumable at any point."""
     config_lib.validate(config)
     start = time.time()
+    strategy = make_strategy(config.distribute)  # first, see make_strategy
+    chief = is_chief(strategy)
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    if multi_worker and not config_lib.records_available(config):
+        raise ValueError(
+            f"--records_dir={config.records_dir!r} holds no records: under "
+            "multi-worker training every worker reads them, so build them "
+            "first (tools/build_tfrecords.py, or one single-process run)."
+        )
     manifest = prepare_data(config)
     per_epoch = steps_per_epoch(config, manifest)
     precision = resolve_precision(config.precision)
-    strategy = make_strategy(config.distribute)
     synchronized = strategy.num_replicas_in_sync > 1
-    _write_config(config)
+    print(
+        f"{type(strategy).__name__}: replicas={strategy.num_replicas_in_sync}"
+        + ("" if chief else " (not the chief: writes nothing to the workdir)"),
+        flush=True,
+    )
+    # Every worker runs the callbacks (saving involves all of them), but only
+    # the chief writes the workdir; the others write a scratch folder that is
+    # removed at the end (TensorFlow's multi-worker checkpointing pattern).
+    output_dir = config.workdir if chief else tempfile.mkdtemp(prefix="pldt_worker_")
+    if chief:
+        _write_config(config)
     with strategy.scope():
         model = build_model(config, per_epoch, precision, synchronized)
     checkpoint = tf.train.Checkpoint(model=model)
     manager = tf.train.CheckpointManager(
-        checkpoint, os.path.join(config.workdir, "checkpoints"), config.keep_checkpoints
+        checkpoint, os.path.join(output_dir, "checkpoints"), config.keep_checkpoints
     )
-    _restore(config, checkpoint, manager)
+    _restore(config, checkpoint)
     step = int(model.converter_optimizer.iterations.numpy())
     total = config.epochs * per_epoch
     logging.info(
@@ -262,6 +333,13 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
             direction=config.direction, negatives=config.negatives, seed=config.seed
         ),
     )
+    # Under a multi-worker strategy each worker keeps its part of every global
+    # batch (sharding by file would give workers unequal shards).
+    shard = tf.data.Options()
+    shard.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA
+    )
+    triplets = triplets.with_options(shard)
     validation = pipeline.triplet_dataset(
         config.records_dir,
         "validation",
@@ -269,10 +347,10 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
         training=False,
         options=pipeline.PipelineOptions(direction=config.direction),
     )
-    writer = tf.summary.create_file_writer(os.path.join(config.workdir, "logs"))
+    writer = tf.summary.create_file_writer(os.path.join(output_dir, "logs"))
     health = callbacks.TrainingHealth()
     grids = callbacks.SampleGrids(
-        config.workdir,
+        output_dir,
         _sample_batch(config, "validation"),
         validation,
         config.sample_every_steps,
@@ -302,12 +380,12 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
         epoch += 1
     if epoch < config.epochs:
         _fit(model, triplets, callback_list, epoch, config.epochs, per_epoch, history)
-    final = _final_samples(config, model)
+    final = _final_samples(config, model, output_dir)
     if history.get("val_rmse"):  # SampleGrids scored the last epoch already
         scores = {"rmse": history["val_rmse"][-1], "c_ssim": history["val_c_ssim"][-1]}
     else:
         scores = callbacks.evaluate_pixels(model.converter, validation)
-    with open(os.path.join(config.workdir, "train_summary.json"), "w") as file:
+    with open(os.path.join(output_dir, "train_summary.json"), "w") as file:
         json.dump(
             {
                 "steps": int(model.converter_optimizer.iterations.numpy()),
@@ -318,11 +396,14 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
             file,
             indent=1,
         )
+    latest = tf.train.latest_checkpoint(os.path.join(config.workdir, "checkpoints"))
+    if not chief:
+        shutil.rmtree(output_dir, ignore_errors=True)
     return TrainResult(
         workdir=config.workdir,
         steps=int(model.converter_optimizer.iterations.numpy()),
-        final_samples=final,
-        checkpoint=manager.latest_checkpoint,
+        final_samples=os.path.join(config.workdir, os.path.basename(final)),
+        checkpoint=latest,
         health_violations=health.violations,
         validation=scores,
         seconds=time.time() - start,
@@ -344,14 +425,14 @@ def _fit(model, triplets, callback_list, first, last, steps, history) -> None:
         history.setdefault(key, []).extend(values)
 
 
-def _final_samples(config, model) -> str:
+def _final_samples(config, model, output_dir: str) -> str:
     split = "test"
     info = records.load_manifest(config.records_dir)["splits"][split]
     if not info["num_triplets"]:
         split = "validation"
     samples = _sample_batch(config, split)
     generated = model.converter(samples["source"], training=False).numpy()
-    path = os.path.join(config.workdir, "final_samples.png")
+    path = os.path.join(output_dir, "final_samples.png")
     visualize.save_png(
         path, visualize.triplet_grid(samples["source"], generated, samples["target"])
     )

@@ -253,6 +253,41 @@ def test_schedule_divides_learning_rate_by_ten_for_the_last_epochs(
     schedule = train_lib.learning_rate_schedule(config, per_epoch=10)
     assert float(schedule(249)) == pytest.approx(2e-4)
     assert float(schedule(251)) == pytest.approx(2e-5)
+    # No decay: still a schedule (same optimizer variables, so a run can
+    # resume with another decay), constant over every step of the run.
+    flat = dataclasses.replace(config, decay_epochs=0)
+    schedule = train_lib.learning_rate_schedule(flat, per_epoch=10)
+    assert float(schedule(0)) == float(schedule(299)) == pytest.approx(2e-4)
+
+
+def test_cluster_workers_and_chief(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert train_lib.cluster_workers() == 0
+    cluster = {"chief": ["a:1"], "worker": ["b:1", "c:1"]}
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker"}})
+    )
+    assert train_lib.cluster_workers() == 3
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ValueError, match="TF_CONFIG is not a JSON object"):
+        train_lib.cluster_workers()
+
+    class Resolver:
+        def __init__(self, task_type, task_id, jobs):
+            self.task_type, self.task_id, self.jobs = task_type, task_id, jobs
+
+        def cluster_spec(self):
+            return tf.train.ClusterSpec({job: ["h:1"] for job in self.jobs})
+
+    class Strategy:
+        def __init__(self, resolver):
+            self.cluster_resolver = resolver
+
+    assert train_lib.is_chief(tf.distribute.get_strategy())
+    assert train_lib.is_chief(Strategy(Resolver("worker", 0, ["worker"])))
+    assert not train_lib.is_chief(Strategy(Resolver("worker", 1, ["worker"])))
+    assert train_lib.is_chief(Strategy(Resolver("chief", 0, ["chief", "worker"])))
+    assert not train_lib.is_chief(Strategy(Resolver("worker", 0, ["chief", "worker"])))
 
 
 @pytest.mark.slow
