@@ -2,6 +2,9 @@ r"""Scores a trained converter on a split.
 
   python -m pldt_tf.evaluate --workdir=workdirs/demo [--split=test]
 
+A product_to_human workdir is scored against the nearest of each product's
+photos (RMSE, C-SSIM) and by the realism of its drawings.
+
 Writes evaluation-<split>.json / .md and comparison-<split>.png into the
 workdir (see pldt_tf/evaluation/evaluate_lib.py for what is measured).
 """
@@ -26,6 +29,12 @@ _METHOD = flags.DEFINE_enum(
 _MAX_QUERIES = flags.DEFINE_integer(
     "max_queries", 100, "dd_retrieval: sources scored (the paper's study: 100)."
 )
+_MAX_SOURCES = flags.DEFINE_integer(
+    "max_sources",
+    None,
+    "Score only the split's first N sources (fixed order), e.g. to compare "
+    "methods on the same photos: the Fréchet distance depends on the count.",
+)
 _PROBE_EPOCHS = flags.DEFINE_integer(
     "probe_epochs", 40, "Epochs for the attribute probe when it is first trained."
 )
@@ -44,6 +53,7 @@ def main(argv):
         _PROBE_EPOCHS.value,
         _METHOD.value,
         _MAX_QUERIES.value,
+        _MAX_SOURCES.value,
     )
     print(evaluate_lib.markdown(results))
 

@@ -143,3 +143,48 @@ def test_dd_retrieval_end_to_end(trained_workdir, synthetic_data):
         os.path.join(trained_workdir, "evaluation-test-dd_retrieval.json")
     )
     assert os.path.isfile(os.path.join(trained_workdir, "fig4-test-dd_retrieval.png"))
+
+
+def test_nearest_photo_scores_pick_each_products_closest_photo():
+    gray = np.zeros((64, 64, 3), np.float32)  # [-1, 1] images: 0 is mid-gray
+    data = {
+        "source_id": np.array([4, 4, 9]),
+        # Product 4 has two photos, one equal to its drawing; product 9 one
+        # photo 0.5 away everywhere (0.25 in [0, 1] units).
+        "target": np.stack([gray + 1.0, gray, gray + 0.5]),
+        "generated": np.stack([gray, gray, gray]),
+    }
+    scores = evaluate_lib.nearest_photo_scores(data)
+    assert scores["products"] == 2
+    assert scores["rmse_nearest_photo"] == pytest.approx((0.0 + 0.25) / 2)
+    # SSIM of identical images is 1; of a constant shift by 0.25 around mid-gray,
+    # the luminance term (2·μx·μy + C1) / (μx² + μy² + C1) only.
+    c1 = 0.01**2
+    shifted = (2 * 0.5 * 0.75 + c1) / (0.5**2 + 0.75**2 + c1)
+    assert scores["c_ssim_nearest_photo"] == pytest.approx((1 + shifted) / 2, 1e-4)
+
+
+@pytest.mark.slow
+def test_evaluate_product_to_human_end_to_end(synthetic_data, tmp_path):
+    from train_fixtures import tiny_config
+
+    from pldt_tf import train_lib
+
+    _, records_dir = synthetic_data
+    config = tiny_config(
+        records_dir,
+        tmp_path / "p2h",
+        direction="product_to_human",
+        epochs=1,
+        decay_epochs=0,
+        steps_per_epoch=2,
+    )
+    train_lib.train(config)
+    results = evaluate_lib.evaluate(config.workdir, "test", probe_epochs=1)
+    scores = results["scores"]
+    assert results["direction"] == "product_to_human"
+    assert "color_match" not in scores and "retrieval_top1" not in scores
+    assert 0 <= scores["rmse_nearest_photo"] <= 1
+    assert -1 <= scores["c_ssim_nearest_photo"] <= 1
+    assert np.isfinite(scores["realism_frechet"])
+    assert 0 < scores["products"] < results["photos"]

@@ -83,6 +83,36 @@ def fig4_sheet(data: dict, products: int = 4, photos: int = 4) -> np.ndarray:
     )
 
 
+def nearest_photo_scores(data: dict) -> dict:
+    """product_to_human: one product image has several true photos, so each
+    product's drawing is scored against the *nearest* of them (lowest RMSE,
+    highest C-SSIM, each taken on its own), once per product."""
+    rmse, c_ssim = [], []
+    for pid in np.unique(data["source_id"]):
+        index = np.where(data["source_id"] == pid)[0]
+        photos = metrics.to_unit_interval(data["target"][index])
+        drawn = metrics.to_unit_interval(data["generated"][index[:1]])
+        drawn = tf.repeat(drawn, len(index), axis=0)
+        rmse.append(float(tf.reduce_min(metrics.rmse(drawn, photos))))
+        c_ssim.append(float(tf.reduce_max(metrics.c_ssim(drawn, photos))))
+    return {
+        "rmse_nearest_photo": float(np.mean(rmse)),
+        "c_ssim_nearest_photo": float(np.mean(c_ssim)),
+        "products": len(rmse),
+    }
+
+
+def photo_realism(records_dir: str, data: dict, epochs: int) -> dict:
+    """product_to_human: Fréchet distance between probe features of the
+    drawn photos and of the split's real photos (one drawing per product,
+    as many real photos, so the two sets have equal size)."""
+    probe = probe_lib.load_or_train_probe(records_dir, epochs)
+    _, first = np.unique(data["source_id"], return_index=True)
+    drawn = probe_lib.predict(probe, data["generated"][first])["features"]
+    real = probe_lib.predict(probe, data["target"][first])["features"]
+    return {"realism_frechet": probe_lib.frechet_distance(drawn, real)}
+
+
 def pixel_scores(generated: np.ndarray, target: np.ndarray) -> dict:
     g, t = metrics.to_unit_interval(generated), metrics.to_unit_interval(target)
     palette = tf.constant(np.array(list(synthetic.COLORS.values()), np.float32) / 255)
@@ -160,9 +190,15 @@ def evaluate(
     probe_epochs: int = 40,
     method: str = "converter",
     max_queries: int = 100,
+    max_sources: int | None = None,
 ) -> dict:
     """Scores the workdir's converter (or its D_A as Retrieval by DD-score);
-    writes JSON, Markdown and figures into the workdir."""
+    writes JSON, Markdown and figures into the workdir.
+
+    ``max_sources`` keeps the split's first sources only (the order is fixed),
+    so that methods can be compared on the same photos — the Fréchet
+    distance depends on the number of images.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     with open(os.path.join(workdir, "config.json")) as file:
@@ -170,11 +206,18 @@ def evaluate(
     records_dir = records_dir or config["records_dir"]
     model, step = train_lib.load_model_and_step(workdir, checkpoint)
     data = generate_split(model.converter, records_dir, split, config["direction"])
+    if max_sources is not None:
+        data = {k: v[:max_sources] for k, v in data.items()}
     if method == "dd_retrieval":
         data = dd_retrieval(model, records_dir, data, max_queries)
     scores = pixel_scores(data["generated"], data["target"])
     manifest = records.load_manifest(records_dir)
     human_to_product = config["direction"] == "human_to_product"
+    if not human_to_product:
+        del scores["color_match"]  # the photos' colours are not the garment's
+        scores.update(nearest_photo_scores(data))
+        if manifest.get("attributes_file"):
+            scores.update(photo_realism(records_dir, data, probe_epochs))
     if human_to_product and manifest.get("attributes_file"):
         scores.update(probe_scores(records_dir, split, data, probe_epochs))
     if human_to_product:
@@ -182,6 +225,7 @@ def evaluate(
     results = {
         "workdir": workdir,
         "method": method,
+        "direction": config["direction"],
         "split": split,
         "step": step,
         "photos": int(len(data["source"])),
