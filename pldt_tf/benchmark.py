@@ -77,6 +77,13 @@ _REPEATS = flags.DEFINE_integer(
 _PHASES = flags.DEFINE_bool(
     "phases", True, "Also time each phase of Algorithm 1 separately."
 )
+_PROFILE_DIR = flags.DEFINE_string(
+    "profile_dir",
+    None,
+    "Also record 2 training steps per precision with the TensorFlow profiler "
+    "here (TensorBoard's Profile tab: trace viewer, op-level stats; needs "
+    "pip install tensorboard-plugin-profile).",
+)
 _MATMUL_SIZE = flags.DEFINE_integer(
     "matmul_size", 4096, "n of the n×n matmul of the ceiling.", lower_bound=64
 )
@@ -216,6 +223,10 @@ def run(records_dir: str, sections, results: dict) -> dict:
                     f"{achieved:,.1f}",
                     f"{achieved / ceiling:.0%}",
                 )
+            if _PROFILE_DIR.value:
+                folder = os.path.join(_PROFILE_DIR.value, precision)
+                benchmark_lib.profile_steps(model, first, folder, steps=2)
+                print(f"  profile: tensorboard --logdir={folder}  (Profile tab)")
             if _PHASES.value and _SELECTION.value == "per_case":
                 seconds = benchmark_lib.phase_seconds(model, first, _REPEATS.value)
                 for name, value in seconds.items():

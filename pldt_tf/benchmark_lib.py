@@ -73,6 +73,21 @@ def train_step_rate(model, batches, steps: int, repeats: int) -> float:
     return steps * batch_size / statistics.median(times)
 
 
+def profile_steps(model, data, folder: str, steps: int = 2) -> None:
+    """Records ``steps`` training steps with the TensorFlow profiler."""
+    import tensorflow as tf
+
+    step = tf.function(model.train_step)
+    _sync(step(data))  # trace outside the profile
+    tf.profiler.experimental.start(folder)
+    try:
+        for _ in range(steps):
+            outputs = step(data)
+        _sync(outputs)
+    finally:
+        tf.profiler.experimental.stop()
+
+
 def phase_seconds(model, data, repeats: int) -> dict[str, float]:
     """Median seconds of each phase of Algorithm 1 on one batch."""
     import tensorflow as tf

@@ -101,6 +101,7 @@ def test_benchmark_tool_end_to_end(synthetic_data, tmp_path):
             "--latency_calls=10",
             "--inference_batch=4",
             f"--json={output}",
+            f"--profile_dir={tmp_path / 'profile'}",
         ],
         capture_output=True,
         text=True,
@@ -119,3 +120,5 @@ def test_benchmark_tool_end_to_end(synthetic_data, tmp_path):
     assert figures["inference/savedmodel/latency_median_ms"] > 0
     assert figures["inference/savedmodel_over_keras_latency"] > 0
     assert figures["train/flops_per_sample"] == flops.train_step_flops(0.0625).total
+    traces = list((tmp_path / "profile").glob("*/plugins/profile/*/*.xplane.pb"))
+    assert len(traces) == 2  # one per precision
