@@ -1,0 +1,176 @@
+"""Paper Table 3 over methods and seeds: the summary statistics and the six
+claims of SPEC §6 (tools/table3.py runs the trainings and writes the report).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TRAINED = ("c_rf", "c_mse", "c_rf_dd_neg", "c_rf_dd")
+RETRIEVAL = "dd_retrieval"
+NAMES = {
+    "c_rf": "C+RF",
+    "c_mse": "C+MSE",
+    "c_rf_dd_neg": "C+RF+DD−Neg",
+    RETRIEVAL: "Retrieval by DD-score",
+    "c_rf_dd": "C+RF+DD (ours)",
+}
+ORDER = ("c_rf", "c_mse", "c_rf_dd_neg", RETRIEVAL, "c_rf_dd")
+# (key in the scores, label, higher is better)
+METRICS = (
+    ("rmse", "RMSE", False),
+    ("c_ssim", "C-SSIM", True),
+    ("probe_on_generated/category", "Category (probe)", True),
+    ("probe_on_generated/color_and_pattern", "Attribute: colour & pattern", True),
+    ("probe_on_generated/primary_color", "Attribute: colour", True),
+    ("probe_on_generated/pattern", "Attribute: pattern", True),
+    ("realism_frechet", "Realism: Fréchet ↓", False),
+    ("color_match", "Colour match", True),
+    ("retrieval_top1", "Retrieval top-1", True),
+    ("retrieval_top5", "Retrieval top-5", True),
+)
+
+
+def get(scores: dict, key: str) -> float:
+    value = scores
+    for part in key.split("/"):
+        value = value[part]
+    return float(value)
+
+
+def _mean(table, method, key):
+    return table[method][key][0]
+
+
+def claims(table: dict) -> list[tuple[str, bool, str, bool]]:
+    """(claim, holds, the numbers, clear) for the six claims of SPEC §6;
+    ``clear``: every difference the claim rests on exceeds the two seeds'
+    standard deviations added.
+
+    ``table[method][metric] = (mean, std)``. The user-study criteria map to
+    the stand-in: Realistic → Fréchet distance (lower is better), Attribute →
+    colour-and-pattern accuracy, Category → category accuracy, both of the
+    probe on the generated images.
+    """
+    cat, attr, real = (
+        "probe_on_generated/category",
+        "probe_on_generated/color_and_pattern",
+        "realism_frechet",
+    )
+
+    def gap(a, b, key):
+        """Is the difference larger than the two seeds' spreads together?"""
+        (mean_a, std_a, _), (mean_b, std_b, _) = table[a][key], table[b][key]
+        return abs(mean_a - mean_b) > std_a + std_b
+
+    def show(key, methods, digits=3):
+        return ", ".join(
+            f"{NAMES[m]} {_mean(table, m, key):.{digits}f}" for m in methods
+        )
+
+    out = []
+    generative = [m for m in ORDER if m in table]
+    rmse_best = min(generative, key=lambda m: _mean(table, m, "rmse"))
+    out.append(
+        (
+            "1. C+MSE has the lowest RMSE",
+            rmse_best == "c_mse",
+            "RMSE: " + show("rmse", generative),
+            all(gap("c_mse", m, "rmse") for m in generative if m != "c_mse"),
+        )
+    )
+    ssim_best = max(generative, key=lambda m: _mean(table, m, "c_ssim"))
+    out.append(
+        (
+            "2. C+RF+DD has the highest C-SSIM",
+            ssim_best == "c_rf_dd",
+            "C-SSIM: " + show("c_ssim", generative),
+            all(gap("c_rf_dd", m, "c_ssim") for m in generative if m != "c_rf_dd"),
+        )
+    )
+    pair = ["c_rf_dd", "c_rf_dd_neg"]
+    out.append(
+        (
+            "3. C+RF+DD beats C+RF+DD−Neg (category and attribute)",
+            all(
+                _mean(table, "c_rf_dd", k) > _mean(table, "c_rf_dd_neg", k)
+                for k in (cat, attr)
+            ),
+            f"category: {show(cat, pair)}; attribute: {show(attr, pair)}",
+            all(gap(*pair, k) for k in (cat, attr)),
+        )
+    )
+    pair = ["c_rf_dd", RETRIEVAL]
+    out.append(
+        (
+            "4. C+RF+DD beats Retrieval by DD-score (category, attribute, C-SSIM)",
+            all(
+                _mean(table, "c_rf_dd", k) > _mean(table, RETRIEVAL, k)
+                for k in (cat, attr, "c_ssim")
+            ),
+            f"category: {show(cat, pair)}; attribute: {show(attr, pair)}; "
+            f"C-SSIM: {show('c_ssim', pair)}",
+            all(gap(*pair, k) for k in (cat, attr, "c_ssim")),
+        )
+    )
+    trained = [m for m in TRAINED if m in table]
+    most_real = sorted(trained, key=lambda m: _mean(table, m, real))
+    chance = 1 / 6
+    out.append(
+        (
+            "5. C+RF looks real (Fréchet better than C+MSE) but ignores the input "
+            "(category at most chance + 10 points, below C+MSE)",
+            _mean(table, "c_rf", real) < _mean(table, "c_mse", real)
+            and _mean(table, "c_rf", cat) <= chance + 0.10
+            and _mean(table, "c_rf", cat) < _mean(table, "c_mse", cat),
+            f"Fréchet: {show(real, trained, 1)}; category: {show(cat, trained)} "
+            f"(chance {chance:.3f})",
+            gap("c_rf", "c_mse", real) and gap("c_rf", "c_mse", cat),
+        )
+    )
+    best_everywhere = (
+        all(
+            max(trained, key=lambda m: _mean(table, m, k)) == "c_rf_dd"
+            for k in (cat, attr)
+        )
+        and most_real[0] == "c_rf_dd"
+    )
+    out.append(
+        (
+            "6. C+MSE is the least realistic yet beats C+RF on attribute and "
+            "category; C+RF+DD is best on all three criteria",
+            most_real[-1] == "c_mse"
+            and all(
+                _mean(table, "c_mse", k) > _mean(table, "c_rf", k) for k in (cat, attr)
+            )
+            and best_everywhere,
+            f"Fréchet: {show(real, trained, 1)}; category: {show(cat, trained)}; "
+            f"attribute: {show(attr, trained)}",
+            all(gap("c_mse", m, real) for m in trained if m != "c_mse")
+            and all(gap("c_mse", "c_rf", k) for k in (cat, attr))
+            and all(
+                gap("c_rf_dd", m, k)
+                for m in trained
+                if m != "c_rf_dd"
+                for k in (cat, attr, real)
+            ),
+        )
+    )
+    return out
+
+
+def summarise(scores: dict, metrics=None) -> dict:
+    """{method: {metric: (mean, sample std over seeds, n)}} from
+    {method: [scores of one seed, ...]}; ``metrics``: keys (default METRICS)."""
+    keys = metrics or [key for key, _, _ in METRICS]
+    table = {}
+    for method, per_seed in scores.items():
+        table[method] = {}
+        for key in keys:
+            values = [get(s, key) for s in per_seed]
+            table[method][key] = (
+                float(np.mean(values)),
+                float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+                len(values),
+            )
+    return table

@@ -1,0 +1,115 @@
+"""Table 3: the claims of SPEC §6 on known tables, and the tool end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pldt_tf.evaluation import table3_lib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _table(**overrides):
+    """A table where every claim of the paper holds clearly (std 0.001)."""
+    means = {
+        # method: rmse, c_ssim, category, attribute, fréchet
+        "c_rf": (0.25, 0.35, 0.15, 0.02, 400.0),
+        "c_mse": (0.15, 0.40, 0.50, 0.30, 900.0),
+        "c_rf_dd_neg": (0.24, 0.41, 0.40, 0.20, 350.0),
+        "dd_retrieval": (0.30, 0.38, 0.30, 0.10, 200.0),
+        "c_rf_dd": (0.20, 0.50, 0.70, 0.60, 100.0),
+    }
+    means.update(overrides)
+    keys = (
+        "rmse",
+        "c_ssim",
+        "probe_on_generated/category",
+        "probe_on_generated/color_and_pattern",
+        "realism_frechet",
+    )
+    return {
+        method: {key: (value, 0.001, 3) for key, value in zip(keys, row, strict=True)}
+        for method, row in means.items()
+    }
+
+
+def test_every_claim_holds_on_the_papers_ordering():
+    verdicts = table3_lib.claims(_table())
+    assert len(verdicts) == 6
+    assert all(holds and clear for _, holds, _, clear in verdicts), verdicts
+
+
+def test_claims_fail_or_blur_when_the_numbers_say_so():
+    # C+MSE better than ours on C-SSIM and category: claims 2 and 6 fail.
+    verdicts = table3_lib.claims(_table(c_mse=(0.15, 0.60, 0.80, 0.30, 900.0)))
+    holds = [h for _, h, _, _ in verdicts]
+    assert holds == [True, False, True, True, True, False]
+    # Ours ahead of −Neg by less than the spread: holds, but not clearly.
+    table = _table(c_rf_dd_neg=(0.24, 0.41, 0.6995, 0.5995, 350.0))
+    _, holds, _, clear = table3_lib.claims(table)[2]
+    assert holds and not clear
+
+
+def test_summarise_means_and_sample_std():
+    scores = [
+        {"rmse": r, "probe_on_generated": {"category": c}} for r, c in ((1, 0), (3, 1))
+    ]
+    metrics = ("rmse", "probe_on_generated/category")
+    table = table3_lib.summarise({"c_rf": scores}, metrics)
+    assert table["c_rf"]["rmse"] == pytest.approx((2.0, 2**0.5, 2))
+    assert table["c_rf"]["probe_on_generated/category"][0] == pytest.approx(0.5)
+
+
+@pytest.mark.slow
+def test_table3_tool_end_to_end_and_resumes(synthetic_data, tmp_path):
+    _, records_dir = synthetic_data
+    base = tmp_path / "tiny.flags"
+    base.write_text(
+        "\n".join(
+            [
+                f"--records_dir={records_dir}",
+                "--lookbook_dir=",
+                "--synthetic_products=0",
+                "--width=0.0625",
+                "--precision=float32",
+                "--batch_size=8",
+                "--epochs=1",
+                "--decay_epochs=0",
+                "--steps_per_epoch=2",
+                "--checkpoint_every_steps=2",
+                "--sample_every_steps=2",
+                "--num_samples=4",
+            ]
+        )
+        + "\n"
+    )
+    results, figure = tmp_path / "results.md", tmp_path / "table3.png"
+    command = [
+        sys.executable,
+        "tools/table3.py",
+        f"--base_flags={base}",
+        "--seeds=0,1",
+        f"--output_dir={tmp_path / 'runs'}",
+        "--max_sources=8",
+        "--probe_epochs=1",
+        f"--results={results}",
+        f"--figure={figure}",
+        "--figure_rows=2",
+    ]
+    first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-3000:]
+    text = results.read_text()
+    assert "| Category (probe) |" in text and "Retrieval by DD-score" in text
+    assert sum(line.startswith("- **") for line in text.splitlines()) == 6
+    assert figure.is_file()
+    runs = json.loads((tmp_path / "runs" / "runs.json").read_text())
+    assert len(runs) == 8  # 4 methods x 2 seeds
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "pldt_tf.train" not in again.stdout  # nothing retrained
+    assert json.loads((tmp_path / "runs" / "runs.json").read_text()) == runs
