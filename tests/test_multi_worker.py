@@ -117,6 +117,7 @@ def _train_command(records_dir, workdir, epochs):
         "--checkpoint_every_steps=2",
         "--sample_every_steps=2",
         "--num_samples=4",
+        "--precision=float32",
     ]
 
 

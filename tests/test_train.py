@@ -157,6 +157,7 @@ def test_killed_training_restarts_from_its_last_checkpoint(synthetic_data, tmp_p
         "--lookbook_dir=",
         f"--workdir={workdir}",
         "--width=0.0625",
+        "--precision=float32",
         "--batch_size=8",
         "--epochs=2",
         "--decay_epochs=1",

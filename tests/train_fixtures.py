@@ -19,6 +19,7 @@ def tiny_config(records_dir: str, workdir, **overrides) -> config_lib.TrainConfi
         checkpoint_every_steps=2,
         sample_every_steps=2,
         num_samples=4,
+        precision="float32",  # the same numbers whatever --precision=auto picks
     )
     values.update(overrides)
     return config_lib.TrainConfig(**values)
