@@ -63,7 +63,7 @@ def test_gpu_check_runs_small_on_cpu(synthetic_data):
     result = _run("tools/gpu_check.py", "--small", f"--records_dir={records_dir}")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line.split() for line in result.stdout.splitlines()]
-    measured = {(r[0], r[1]) for r in rows if len(r) == 7 and r[-1].endswith("h")}
+    measured = {(r[0], r[1]) for r in rows if len(r) == 6 and r[-1].endswith("h")}
     assert measured == {
         (p, x)
         for p in ("float32", "mixed_float16", "mixed_bfloat16")
