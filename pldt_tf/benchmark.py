@@ -31,10 +31,8 @@ folder (about 20 s), so the command runs on a fresh machine.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import platform
 import tempfile
 import time
 
@@ -139,16 +137,6 @@ _JSON = flags.DEFINE_string(
 # The run.
 
 
-def _machine() -> str:
-    model = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as file:
-        for line in file:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores"
-
-
 def _synthetic_records(folder: str) -> str:
     from pldt_tf import config as config_lib
     from pldt_tf import train_lib
@@ -205,13 +193,14 @@ def run(records_dir: str, sections, results: dict) -> dict:
             model = benchmark_lib.build_training_model(
                 width, batch, _METHOD.value, _SELECTION.value, precision
             )
+            step = tf.function(model.train_step)  # traced once for all uses
             sources = {
                 "in-memory tensors": _repeat(first),
                 "TFRecord pipeline": iter(dataset),
             }
             for label, batches in sources.items():
                 rate = benchmark_lib.train_step_rate(
-                    model, batches, _STEPS.value, _REPEATS.value
+                    step, batches, _STEPS.value, _REPEATS.value
                 )
                 achieved = rate * step_flops.total / 1e9
                 key = f"train/{precision}/{label.split()[0]}"
@@ -225,7 +214,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
                 )
             if _PROFILE_DIR.value:
                 folder = os.path.join(_PROFILE_DIR.value, precision)
-                benchmark_lib.profile_steps(model, first, folder, steps=2)
+                benchmark_lib.profile_steps(step, first, folder, steps=2)
                 print(f"  profile: tensorboard --logdir={folder}  (Profile tab)")
             if _PHASES.value and _SELECTION.value == "per_case":
                 seconds = benchmark_lib.phase_seconds(model, first, _REPEATS.value)
@@ -305,7 +294,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
                 steps_per_epoch=3,
                 every=3,
             )
-            _, peak, _ = benchmark_lib.watch_process(command)
+            peak, _ = benchmark_lib.watch_process(command)
             results["memory/peak_mib"] = peak
             _row(
                 f"peak RSS, train width {_MEMORY_WIDTH.value} "
@@ -322,7 +311,7 @@ def run(records_dir: str, sections, results: dict) -> dict:
                 steps_per_epoch=steps // 10,
                 every=steps // 10,
             )
-            _, _, samples = benchmark_lib.watch_process(command)
+            _, samples = benchmark_lib.watch_process(command)
             growth = benchmark_lib.rss_growth(samples)
             results.update({f"memory/leak_{k}": v for k, v in growth.items()})
             _row(
@@ -365,7 +354,7 @@ def main(argv):
     tf.config.threading.set_intra_op_parallelism_threads(_INTRA_OP.value)
     tf.config.threading.set_inter_op_parallelism_threads(_INTER_OP.value)
     results = {
-        "machine": _machine(),
+        "machine": benchmark_lib.machine(),
         "tensorflow": tf.__version__,
         "flags": {
             name: flags.FLAGS[name].value

@@ -7,10 +7,25 @@ Every timing excludes warm-up and reports the median of repetitions.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
 import subprocess
 import sys
 import time
+
+
+def machine() -> str:
+    """The CPU model and core count, e.g. ``AMD EPYC, 2 cores``."""
+    import platform
+
+    model = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as file:
+        for line in file:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model}, {os.cpu_count()} cores"
 
 
 def _median_seconds(fn, repeats: int, warmup: int = 1) -> list[float]:
@@ -53,11 +68,9 @@ def _sync(outputs):
     return {k: v.numpy() for k, v in outputs.items()}
 
 
-def train_step_rate(model, batches, steps: int, repeats: int) -> float:
-    """Median images/s of ``model.train_step`` over ``batches`` (an iterator)."""
-    import tensorflow as tf
-
-    step = tf.function(model.train_step)
+def train_step_rate(step, batches, steps: int, repeats: int) -> float:
+    """Median images/s of ``step`` (a compiled ``train_step``) over
+    ``batches`` (an iterator)."""
     batch_size = None
 
     def run():
@@ -73,12 +86,12 @@ def train_step_rate(model, batches, steps: int, repeats: int) -> float:
     return steps * batch_size / statistics.median(times)
 
 
-def profile_steps(model, data, folder: str, steps: int = 2) -> None:
-    """Records ``steps`` training steps with the TensorFlow profiler."""
+def profile_steps(step, data, folder: str, steps: int = 2) -> None:
+    """Records ``steps`` calls of ``step`` (a compiled ``train_step``) with
+    the TensorFlow profiler."""
     import tensorflow as tf
 
-    step = tf.function(model.train_step)
-    _sync(step(data))  # trace outside the profile
+    _sync(step(data))  # any tracing happens outside the profile
     tf.profiler.experimental.start(folder)
     try:
         for _ in range(steps):
@@ -166,7 +179,8 @@ def _rss_mib(pid: int, field: str = "VmRSS") -> float | None:
 
 
 def watch_process(command: list[str], interval: float = 0.2):
-    """Runs ``command``; returns (return code, peak MiB, [(seconds, RSS MiB)])."""
+    """Runs ``command``; returns (peak MiB, [(seconds, RSS MiB)]); raises
+    ``RuntimeError`` with its stderr if it fails."""
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
@@ -182,7 +196,7 @@ def watch_process(command: list[str], interval: float = 0.2):
         raise RuntimeError(
             f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-3000:]}"
         )
-    return process.returncode, peak, samples
+    return peak, samples
 
 
 def train_command(records_dir, workdir, width, batch, epochs, steps_per_epoch, every):

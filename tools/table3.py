@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, ROOT)
 
+from pldt_tf import benchmark_lib  # noqa: E402
 from pldt_tf.evaluation.table3_lib import (  # noqa: E402
     METRICS,
     NAMES,
@@ -99,18 +99,19 @@ def train_run(method: str, seed: int, workdir: str, runs: dict, runs_path: str):
 
 
 def evaluate_run(workdir: str, method: str) -> dict:
-    from pldt_tf import train_lib
+    """The workdir's evaluation, reused when it scored the final step on the
+    same number of sources."""
     from pldt_tf.evaluation import evaluate_lib
 
     suffix = "test" if method == "converter" else f"test-{method}"
     cached = _load_json(os.path.join(workdir, f"evaluation-{suffix}.json"))
-    _, step = train_lib.load_converter_and_step(workdir)
+    step = _load_json(os.path.join(workdir, "train_summary.json"))["steps"]
     if cached and (cached["step"], cached.get("max_sources")) == (
         step,
         _MAX_SOURCES.value,
     ):
         return cached
-    results = evaluate_lib.evaluate(
+    return evaluate_lib.evaluate(
         workdir,
         "test",
         probe_epochs=_PROBE_EPOCHS.value,
@@ -118,11 +119,6 @@ def evaluate_run(workdir: str, method: str) -> dict:
         max_queries=_MAX_SOURCES.value,
         max_sources=_MAX_SOURCES.value,
     )
-    results["max_sources"] = _MAX_SOURCES.value
-    path = os.path.join(workdir, f"evaluation-{suffix}.json")
-    with open(path, "w") as file:
-        json.dump(results, file, indent=1)
-    return results
 
 
 def comparison_figure(workdirs: dict, rows: int):
@@ -147,19 +143,6 @@ def comparison_figure(workdirs: dict, rows: int):
     return visualize.grid([source, *columns, target], columns=1)
 
 
-def _machine() -> str:
-    model = platform.machine()
-    try:
-        with open("/proc/cpuinfo") as file:
-            for line in file:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores"
-
-
 def report(table, runs, seeds, session_minutes, figure_path) -> str:
     with open(os.path.join(ROOT, _BASE_FLAGS.value)) as file:
         config_text = file.read().strip()
@@ -171,7 +154,7 @@ def report(table, runs, seeds, session_minutes, figure_path) -> str:
     lines = [
         "# Table 3 on the synthetic LookBook",
         "",
-        f"Command: `{command}` — {_machine()}, "
+        f"Command: `{command}` — {benchmark_lib.machine()}, "
         f"{datetime.date.today().isoformat()}. Wall time: "
         f"{sum(runs.values()) / 60:.0f} min of training (runs listed below) "
         f"and {session_minutes:.0f} min for the invocation that wrote this "

@@ -229,6 +229,7 @@ def evaluate(
         "split": split,
         "step": step,
         "photos": int(len(data["source"])),
+        "max_sources": max_sources,
         "records_dir": records_dir,
         "scores": scores,
     }
