@@ -35,6 +35,8 @@ class TrainConfig:
     converter_loss: str = "non_saturating"
     direction: str = "human_to_product"
     negatives: str = "fresh"
+    hard_negatives: float = 0.0
+    hard_negative_pool: int = 32
     width: float = 1.0
     batch_size: int = 128
     epochs: int = 30
@@ -101,6 +103,21 @@ def validate(config: TrainConfig) -> None:
         raise ValueError(
             "--negatives=stored holds product images; --direction=product_to_human "
             "needs photos of other products: use --negatives=fresh."
+        )
+    if not 0.0 <= config.hard_negatives <= 1.0:
+        raise ValueError(
+            f"--hard_negatives={config.hard_negatives} must lie in [0, 1]: the "
+            "share of negatives drawn among colour neighbours (0: the paper)."
+        )
+    if config.hard_negative_pool < 1:
+        raise ValueError(f"--hard_negative_pool={config.hard_negative_pool} must be >= 1.")
+    if config.hard_negatives and (
+        config.direction != "human_to_product" or config.negatives != "fresh"
+    ):
+        raise ValueError(
+            "--hard_negatives draws colour-matched product images: it needs "
+            "--direction=human_to_product and --negatives=fresh (or set "
+            "--hard_negatives=0)."
         )
     if not config.workdir:
         raise ValueError("--workdir is empty: name a folder for checkpoints and logs.")

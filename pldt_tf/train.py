@@ -65,6 +65,19 @@ flags.DEFINE_enum(
     list(pipeline.NEGATIVE_MODES),
     "fresh: new unassociated targets every epoch; stored: those in the records.",
 )
+flags.DEFINE_float(
+    "hard_negatives",
+    _D.hard_negatives,
+    "Share of fresh negatives drawn among the --hard_negative_pool products "
+    "closest in garment colour to the source's product (mostly same colour, "
+    "other shape), so that D_A must look at the shape. Not the paper's "
+    "sampling (0); see docs/hard_negatives.md.",
+)
+flags.DEFINE_integer(
+    "hard_negative_pool",
+    _D.hard_negative_pool,
+    "Closest products (by garment colour histogram) a hard negative is drawn from.",
+)
 # Model and schedule.
 flags.DEFINE_float("width", _D.width, "Hidden-channel multiplier (paper: 1).")
 flags.DEFINE_integer("batch_size", _D.batch_size, "Global batch size (paper: 128).")

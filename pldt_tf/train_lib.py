@@ -330,7 +330,11 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
         config.batch_size,
         training=True,
         options=pipeline.PipelineOptions(
-            direction=config.direction, negatives=config.negatives, seed=config.seed
+            direction=config.direction,
+            negatives=config.negatives,
+            hard_negatives=config.hard_negatives,
+            hard_negative_pool=config.hard_negative_pool,
+            seed=config.seed,
         ),
     )
     # Under a multi-worker strategy each worker keeps its part of every global

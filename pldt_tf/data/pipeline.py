@@ -20,7 +20,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from pldt_tf.data import preprocess, records
+from pldt_tf.data import negatives, preprocess, records
 
 DIRECTIONS = ("human_to_product", "product_to_human")
 NEGATIVE_MODES = ("fresh", "stored")
@@ -46,6 +46,10 @@ class PipelineOptions:
       negatives: ``fresh``: each epoch, every source gets the target-domain
         image of a different product drawn in the pipeline; ``stored``: the
         negative written in the record (human_to_product only).
+      hard_negatives: Share of fresh negatives drawn among the products
+        closest in garment colour to the source's product (``negatives``
+        module; not the paper's sampling, which is 0). human_to_product only.
+      hard_negative_pool: How many closest products each draw chooses among.
       seed: Makes shuffling and negatives deterministic; None for fastest.
       shuffle_buffer: Records held for shuffling (~20 kB each, serialized).
       cycle_length: Shards read in parallel.
@@ -53,6 +57,8 @@ class PipelineOptions:
 
     direction: str = "human_to_product"
     negatives: str = "fresh"
+    hard_negatives: float = 0.0
+    hard_negative_pool: int = 32
     seed: int | None = None
     shuffle_buffer: int = 4096
     cycle_length: int = 4
@@ -70,6 +76,18 @@ class PipelineOptions:
             raise ValueError(
                 "Stored negatives are product images, but product_to_human needs "
                 "photos of other products: use negatives='fresh'."
+            )
+        if not 0.0 <= self.hard_negatives <= 1.0 or self.hard_negative_pool < 1:
+            raise ValueError(
+                "hard_negatives must lie in [0, 1] and hard_negative_pool be >= 1, "
+                f"got {self.hard_negatives} and {self.hard_negative_pool}"
+            )
+        if self.hard_negatives and (
+            self.direction != "human_to_product" or self.negatives != "fresh"
+        ):
+            raise ValueError(
+                "hard_negatives draws colour-matched product images: it needs "
+                "direction='human_to_product' and negatives='fresh'."
             )
         if self.shuffle_buffer < 1 or self.cycle_length < 1:
             raise ValueError("shuffle_buffer and cycle_length must be >= 1")
@@ -215,6 +233,14 @@ def triplet_dataset(
             ),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
+        if options.hard_negatives:
+            table = negatives.colour_neighbours(
+                records_dir, split, options.hard_negative_pool
+            )
+            seed = None if options.seed is None else options.seed + 2
+            dataset = negatives.replace_with_hard(
+                dataset, table, options.hard_negatives, seed
+            )
         # A draw from the source's own product (about 1 in #products) is
         # dropped, so a negative never shows the source's product.
         dataset = dataset.filter(lambda d: d["source_id"] != d["negative_id"])

@@ -174,6 +174,18 @@ def to_unit_range(image: tf.Tensor) -> tf.Tensor:
     return tf.cast(image, tf.float32) / 127.5 - 1.0
 
 
+def garment_histogram(images, bins: int = 4, white: float = 0.9) -> tf.Tensor:
+    """Colour histogram of the garment: [N, 64, 64, 3] in [-1, 1] → [N,
+    bins³] pixel counts of the non-white pixels (some channel below
+    ``white`` in [0, 1]), each channel quantised into ``bins`` levels.
+    Label-free, so it works on LookBook as on the synthetic set."""
+    unit = (tf.cast(images, tf.float32) + 1.0) / 2.0
+    levels = tf.cast(tf.minimum(unit * bins, bins - 1), tf.int32)
+    index = levels[..., 0] * bins**2 + levels[..., 1] * bins + levels[..., 2]
+    garment = tf.cast(tf.reduce_min(unit, axis=-1) < white, tf.float32)
+    return tf.reduce_sum(tf.one_hot(index, bins**3) * garment[..., None], axis=[1, 2])
+
+
 def from_unit_range(image: tf.Tensor) -> tf.Tensor:
     """``float`` [-1, 1] → ``uint8`` [0, 255], rounded and clipped."""
     image = (tf.cast(image, tf.float32) + 1.0) * 127.5

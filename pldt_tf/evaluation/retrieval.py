@@ -7,24 +7,14 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-_HISTOGRAM_BINS = 4  # per channel: 64 colour bins
-_WHITE = 0.9
-
+from pldt_tf.data import preprocess
 
 def descriptor(images) -> np.ndarray:
     """[N, 64, 64, 3] in [-1, 1] → [N, 256]: an 8×8 colour thumbnail and a
     colour histogram of the non-white (garment) pixels, each L2-normalised."""
     unit = (tf.cast(images, tf.float32) + 1.0) / 2.0
     thumb = tf.reshape(tf.image.resize(unit, [8, 8], method="area"), [-1, 192])
-    bins = tf.cast(tf.minimum(unit * _HISTOGRAM_BINS, _HISTOGRAM_BINS - 1), tf.int32)
-    index = (
-        bins[..., 0] * _HISTOGRAM_BINS**2
-        + bins[..., 1] * _HISTOGRAM_BINS
-        + bins[..., 2]
-    )
-    garment = tf.cast(tf.reduce_min(unit, axis=-1) < _WHITE, tf.float32)
-    one_hot = tf.one_hot(index, _HISTOGRAM_BINS**3) * garment[..., None]
-    histogram = tf.reduce_sum(one_hot, axis=[1, 2])
+    histogram = preprocess.garment_histogram(images)
     parts = [tf.math.l2_normalize(p, axis=-1) for p in (thumb, histogram)]
     return tf.concat(parts, axis=-1).numpy()
 
