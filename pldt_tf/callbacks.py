@@ -137,8 +137,11 @@ class TrainingHealth(keras.callbacks.Callback):
             if self.violations == 1:
                 logging.warning(
                     "Training health: a discriminator's loss and the converter's loss "
-                    "against it are both near 0 for %d steps (step %d): the batch-norm "
-                    "exploit of SPEC §4. Try --selection=per_case.",
+                    "against it are both near 0 for %d steps (step %d). With the "
+                    "non-saturating loss this is the batch-norm exploit of SPEC §4: "
+                    "try --selection=per_case. With --converter_loss=minimax it is "
+                    "the discriminator winning outright, which leaves the converter "
+                    "no gradient: try --converter_loss=non_saturating.",
                     self.window,
                     _step(self.model),
                 )

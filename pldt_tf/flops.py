@@ -17,6 +17,9 @@ width 1: C forward 2.56 GFLOP, D_R 1.28 GFLOP):
   about 36 GFLOP.
 - per_sample (the paper's Algorithm 1): each discriminator sees one mixed
   batch: about 20.6 GFLOP.
+- joint: the discriminator updates of per_case as one batch of 3B, and the
+  converter's loss sends that whole batch through each frozen discriminator:
+  about 46 GFLOP.
 """
 
 from __future__ import annotations
@@ -106,15 +109,22 @@ def train_step_flops(
     def through(name):  # forward + input gradients, weights frozen
         return 2 * nets[name][0]
 
-    pure = selection == "per_case"
+    cases = 2 if method == "c_rf_dd_neg" else 3
+    # Batches of the training batch's size each discriminator update sees,
+    # and those the converter's loss sends through a frozen discriminator.
+    seen, frozen_seen = {
+        "per_sample": (1, 1),
+        "per_case": (cases, 1),
+        "joint": (cases, cases),
+    }[selection]
     real_fake = domain = frozen = 0
     if model_lib.uses_real_fake(method):
-        real_fake = update("real_fake", 3 if pure else 1)
-        frozen += through("real_fake")
+        # per_case's D_R also takes −Neg's unassociated images as real.
+        real_fake = update("real_fake", 3 if selection == "per_case" else seen)
+        frozen += frozen_seen * through("real_fake")
     if model_lib.uses_domain(method):
-        pairs = 2 if method == "c_rf_dd_neg" else 3
-        domain = update("domain", pairs if pure else 1)
-        frozen += through("domain")
+        domain = update("domain", seen)
+        frozen += frozen_seen * through("domain")
     # The converter's own backward pass: weight and input gradients.
     converter_backward = 2 * converter - converter_first
     return StepFlops(converter, real_fake, domain, frozen + converter_backward)

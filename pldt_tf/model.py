@@ -20,6 +20,13 @@ converter's loss is batched):
   among associated / unassociated / generated with equal probability, and the
   converter's loss is taken on that *same* mixed batch (Eq. 6), through the
   generated entries only.
+- ``joint``: every sample in every case, as ``per_case``, but the 3B pairs
+  pass through each discriminator as *one* batch, as ``per_sample``, and the
+  converter's loss is taken on that same batch. With pure batches, a
+  discriminator in batch-norm training mode can tell an associated batch from
+  an unassociated one by batch statistics without judging any single pair
+  (docs/selection.md measures it); a batch that mixes the cases takes that
+  shortcut away.
 
 Methods (paper Table 2): ``c_rf_dd`` (ours), ``c_rf`` (D_R only), ``c_mse``
 (pixel loss only), ``c_rf_dd_neg`` (D_A never sees unassociated pairs).
@@ -37,7 +44,7 @@ import tensorflow as tf
 from pldt_tf import losses
 
 METHODS = ("c_rf_dd", "c_rf", "c_mse", "c_rf_dd_neg")
-SELECTIONS = ("per_sample", "per_case")
+SELECTIONS = ("per_sample", "per_case", "joint")
 ASSOCIATED, UNASSOCIATED, GENERATED = 0, 1, 2
 
 
@@ -232,6 +239,18 @@ class PixelLevelDomainTransfer(keras.Model):
             draw = tf.where(draw == 1, GENERATED, ASSOCIATED)
         return draw
 
+    def _every_case(self, batch_size) -> tuple[tf.Tensor, int]:
+        """``joint`` selection: every sample in every case, stacked
+        [associated; unassociated; generated] (−Neg: no unassociated block),
+        and the number of copies of the batch that layout needs."""
+        blocks = (
+            (ASSOCIATED, GENERATED)
+            if self.method == "c_rf_dd_neg"
+            else (ASSOCIATED, UNASSOCIATED, GENERATED)
+        )
+        cases = tf.repeat(tf.constant(blocks, tf.int32), batch_size)
+        return cases, len(blocks)
+
     @staticmethod
     def _scaled(loss, optimizer):
         """What a (loss-scale) optimizer wants differentiated; call it inside
@@ -256,10 +275,19 @@ class PixelLevelDomainTransfer(keras.Model):
         source, target = data["source"], data["target"]
         negative = data.get("negative")
         batch_size = tf.shape(source)[0]
-        mixed = self.selection == "per_sample" and self.method != "c_mse"
-        cases = self._draw_cases(batch_size) if mixed else None
+        cases, copies = None, 1
+        if self.method != "c_mse" and self.selection == "per_sample":
+            cases = self._draw_cases(batch_size)
+        elif self.method != "c_mse" and self.selection == "joint":
+            cases, copies = self._every_case(batch_size)
+            source, target = tf.tile(source, [copies, 1, 1, 1]), tf.tile(
+                target, [copies, 1, 1, 1]
+            )
+            negative = tf.tile(negative, [copies, 1, 1, 1])
         with tf.GradientTape() as converter_tape:
-            generated = self.converter(source, training=True)
+            generated = self.converter(source[:batch_size], training=True)
+            if copies > 1:
+                generated = tf.tile(generated, [copies, 1, 1, 1])
             with converter_tape.stop_recording():
                 healthy = self._update_discriminators(
                     source, target, negative, tf.stop_gradient(generated), cases

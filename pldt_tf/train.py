@@ -48,7 +48,8 @@ flags.DEFINE_enum(
     _D.selection,
     list(model.SELECTIONS),
     "per_case: associated / unassociated / generated each as a pure batch; "
-    "per_sample: the paper's Algorithm 1 mixed batch (see docs/selection.md).",
+    "per_sample: the paper's Algorithm 1 mixed batch; joint: every case of every "
+    "sample through each discriminator as one batch (see docs/selection.md).",
 )
 flags.DEFINE_enum(
     "converter_loss",

@@ -28,6 +28,10 @@ def test_train_step_flops_golden_values():
     per_sample = flops.train_step_flops(1.0, "c_rf_dd", "per_sample")
     assert per_case.total == 35_815_620_608
     assert per_sample.total == 20_479_803_392
+    joint = flops.train_step_flops(1.0, "c_rf_dd", "joint")
+    # joint = per_case + the two extra cases through each frozen discriminator.
+    extra = 2 * 2 * sum(flops.network_flops(1.0)[n][0] for n in ("real_fake", "domain"))
+    assert joint.total == per_case.total + extra
     # The discriminator updates are the only difference: 3 batches against 1.
     assert per_case.converter_update == per_sample.converter_update
     c_mse = flops.train_step_flops(1.0, "c_mse")

@@ -97,6 +97,31 @@ def test_per_sample_reports_outputs_for_every_case():
         assert 0.0 < float(logs[name]) < 1.0
 
 
+@pytest.mark.parametrize("selection", ["joint", "per_case"])
+def test_joint_selection_judges_every_case_in_one_batch(selection):
+    """joint: D_A's loss is that of one batch-norm batch holding the associated,
+    unassociated and generated pairs of every sample; per_case's three pure
+    batches give another value on the same data (the test can tell them
+    apart)."""
+    model = _model(selection=selection)
+    batch = _batch(size=8)
+    generated = model.converter(batch["source"], training=True)
+    logits = model.domain(
+        [
+            tf.tile(batch["source"], [3, 1, 1, 1]),
+            tf.concat([batch["target"], batch["negative"], generated], 0),
+        ],
+        training=True,
+    )
+    labels = np.repeat([1.0, 0.0, 0.0], 8)
+    expected = float(
+        keras.losses.BinaryCrossentropy(from_logits=True)(labels, logits)
+    )
+    logs = model.train_step(batch)
+    matches = abs(float(logs["loss/domain"]) - expected) < 1e-5
+    assert matches == (selection == "joint")
+
+
 def test_step_traces_once_per_shape():
     model = _model()
     traces = []

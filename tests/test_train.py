@@ -17,6 +17,7 @@ import tensorflow as tf
 from train_fixtures import tiny_config
 
 from pldt_tf import callbacks, train_lib
+from pldt_tf import model as model_lib
 from pldt_tf import config as config_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -120,7 +121,7 @@ def test_health_check_flags_the_batch_norm_exploit():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("selection", ["per_case", "per_sample"])
+@pytest.mark.parametrize("selection", model_lib.SELECTIONS)
 def test_mirrored_step_equals_single_device_step(selection):
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "tests", "distributed_step.py"), selection],
