@@ -72,7 +72,7 @@ flags.DEFINE_float(
     "Share of fresh negatives drawn among the --hard_negative_pool products "
     "closest in garment colour to the source's product (mostly same colour, "
     "other shape), so that D_A must look at the shape. Not the paper's "
-    "sampling (0); see docs/hard_negatives.md.",
+    "sampling (0); see docs/selection.md.",
 )
 flags.DEFINE_integer(
     "hard_negative_pool",

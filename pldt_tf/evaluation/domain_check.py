@@ -1,0 +1,136 @@
+"""Does the domain discriminator judge pairs, or batches? (docs/selection.md)
+
+D_A is trained *alone*, on associated pairs (label 1) and unassociated pairs
+(label 0) from the training pipeline, with its batch norm in training mode as
+in the GAN, and then asked, for each test photo, which test product goes with
+it (inference mode). Two batchings:
+
+- ``pure``: associated and unassociated pairs as two separate batches, as
+  ``--selection=per_case`` feeds them;
+- ``mixed``: one batch holding both, as ``per_sample`` and ``joint`` do.
+
+Scores need the synthetic set's attributes:
+- ``category``: the product D_A scores highest has the photo's category;
+- ``category_within_colour``: the same among the products of the photo's
+  primary colour only, so colour cannot answer it; ``chance_within_colour``
+  is what a uniform pick among them would score.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from pldt_tf import losses, networks
+from pldt_tf.data import pipeline
+from pldt_tf.evaluation import probe
+
+BATCHINGS = ("pure", "mixed")
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    step: int
+    train_loss: float
+    category: float
+    category_within_colour: float
+    chance_within_colour: float
+    seconds: float
+
+
+def _test_pairs(records_dir: str, max_sources: int):
+    data = {"source": [], "source_id": []}
+    for batch in pipeline.triplet_dataset(records_dir, "test", 256, False):
+        data["source"].append(batch["source"].numpy())
+        data["source_id"].append(batch["source_id"].numpy())
+    return {k: np.concatenate(v)[:max_sources] for k, v in data.items()}
+
+
+def score(domain, records_dir: str, max_sources: int = 200) -> dict[str, float]:
+    """D_A's product choice for the first ``max_sources`` test photos."""
+    attributes = probe.load_attributes(records_dir)
+    gallery, gallery_ids = probe.product_arrays(records_dir, "test")
+    category = np.array([attributes[int(i)]["category"] for i in gallery_ids])
+    colour = np.array([attributes[int(i)]["primary_color"] for i in gallery_ids])
+    tests = _test_pairs(records_dir, max_sources)
+    hits = within = chance = 0.0
+    for source, source_id in zip(tests["source"], tests["source_id"]):
+        truth = attributes[int(source_id)]
+        repeated = np.repeat(source[None], len(gallery), axis=0)
+        scores = np.asarray(domain([repeated, gallery], training=False)).reshape(-1)
+        hits += category[np.argmax(scores)] == truth["category"]
+        same = np.flatnonzero(colour == truth["primary_color"])
+        within += category[same[np.argmax(scores[same])]] == truth["category"]
+        chance += np.mean(category[same] == truth["category"])
+    count = len(tests["source"])
+    return {
+        "category": hits / count,
+        "category_within_colour": within / count,
+        "chance_within_colour": chance / count,
+    }
+
+
+def run(
+    records_dir: str,
+    batching: str,
+    width: float = 0.125,
+    steps: int = 900,
+    batch_size: int = 64,
+    hard_negatives: float = 0.0,
+    checks: int = 3,
+    seed: int = 0,
+    max_sources: int = 200,
+) -> list[Check]:
+    """Trains D_A alone and scores it ``checks`` times along the way."""
+    if batching not in BATCHINGS:
+        raise ValueError(f"batching must be one of {BATCHINGS}, got {batching!r}")
+    keras.utils.set_random_seed(seed)
+    domain = networks.build_discriminator("domain", width)
+    optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    options = pipeline.PipelineOptions(hard_negatives=hard_negatives, seed=seed)
+    dataset = pipeline.triplet_dataset(records_dir, "train", batch_size, True, options)
+
+    def loss_fn(batch):
+        source, target, negative = batch["source"], batch["target"], batch["negative"]
+        if batching == "pure":
+            associated = domain([source, target], training=True)
+            unassociated = domain([source, negative], training=True)
+            per_example = losses.bce_with_logits(
+                associated, 1.0
+            ) + losses.bce_with_logits(unassociated, 0.0)
+            return tf.reduce_mean(per_example) / 2.0
+        logits = domain(
+            [tf.tile(source, [2, 1, 1, 1]), tf.concat([target, negative], 0)],
+            training=True,
+        )
+        labels = tf.repeat([1.0, 0.0], tf.shape(source)[0])
+        return tf.reduce_mean(losses.bce_with_logits(logits, labels))
+
+    @tf.function
+    def train_step(batch):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(batch)
+        gradients = tape.gradient(loss, domain.trainable_variables)
+        optimizer.apply(gradients, domain.trainable_variables)
+        return loss
+
+    results, start = [], time.perf_counter()
+    every = max(1, steps // checks)
+    progress = keras.utils.Progbar(steps, unit_name="step")
+    for step, batch in enumerate(dataset.take(steps), start=1):
+        loss = float(train_step(batch))
+        progress.update(step, [("loss", loss)])
+        if step % every == 0 or step == steps:
+            results.append(
+                Check(
+                    step,
+                    loss,
+                    **score(domain, records_dir, max_sources),
+                    seconds=time.perf_counter() - start,
+                )
+            )
+    return results

@@ -1,0 +1,98 @@
+"""The D_A-alone check: its scoring on known scorers, and the tool end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from pldt_tf.evaluation import domain_check, probe
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _oracle(records_dir, right: bool):
+    """A scorer that knows each test photo's category (looked up by its
+    pixels) and prefers products of that category (``right``) or of any other."""
+    attributes = probe.load_attributes(records_dir)
+    tests = domain_check._test_pairs(records_dir, 10_000)
+    category_of = {
+        s.tobytes(): attributes[int(i)]["category"]
+        for s, i in zip(tests["source"], tests["source_id"])
+    }
+    gallery, ids = probe.product_arrays(records_dir, "test")
+    gallery_category = np.array([attributes[int(i)]["category"] for i in ids])
+
+    def scorer(pair, training):
+        assert not training
+        sources, products = pair
+        assert np.array_equal(products, gallery)
+        match = gallery_category == category_of[np.asarray(sources[0]).tobytes()]
+        return (match == right).astype(np.float32)
+
+    return scorer
+
+
+def test_score_with_known_scorers(synthetic_data):
+    _, records_dir = synthetic_data
+    right = domain_check.score(_oracle(records_dir, True), records_dir)
+    assert right["category"] == right["category_within_colour"] == 1.0
+    assert 0.0 < right["chance_within_colour"] <= 1.0
+    wrong = domain_check.score(_oracle(records_dir, False), records_dir)
+    assert wrong["category"] == 0.0
+    # Only photos whose colour has a single category among the test products
+    # are right whatever the scorer prefers.
+    assert wrong["category_within_colour"] <= wrong["chance_within_colour"]
+
+
+@pytest.mark.slow
+def test_tool_runs_both_batchings(synthetic_data, tmp_path):
+    _, records_dir = synthetic_data
+    for batching in ("pure", "mixed"):
+        out = tmp_path / f"{batching}.json"
+        result = subprocess.run(
+            [
+                sys.executable,
+                "tools/domain_check.py",
+                f"--records_dir={records_dir}",
+                f"--batching={batching}",
+                "--width=0.0625",
+                "--steps=4",
+                "--batch_size=8",
+                "--checks=2",
+                f"--json={out}",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "category within colour" in result.stdout
+        rows = json.loads(out.read_text())
+        assert [r["step"] for r in rows] == [2, 4]
+        assert all(np.isfinite(r["train_loss"]) for r in rows)
+
+
+def test_tool_scores_a_trained_workdir(trained_workdir, tmp_path):
+    out = tmp_path / "scores.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "tools/domain_check.py",
+            f"--workdir={trained_workdir}",
+            "--max_sources=20",
+            f"--json={out}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    scores = json.loads(out.read_text())
+    assert 0.0 <= scores["category_within_colour"] <= 1.0 and scores["step"] > 0
