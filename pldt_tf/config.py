@@ -110,7 +110,9 @@ def validate(config: TrainConfig) -> None:
             "share of negatives drawn among colour neighbours (0: the paper)."
         )
     if config.hard_negative_pool < 1:
-        raise ValueError(f"--hard_negative_pool={config.hard_negative_pool} must be >= 1.")
+        raise ValueError(
+            f"--hard_negative_pool={config.hard_negative_pool} must be >= 1."
+        )
     if config.hard_negatives and (
         config.direction != "human_to_product" or config.negatives != "fresh"
     ):

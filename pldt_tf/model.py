@@ -280,8 +280,9 @@ class PixelLevelDomainTransfer(keras.Model):
             cases = self._draw_cases(batch_size)
         elif self.method != "c_mse" and self.selection == "joint":
             cases, copies = self._every_case(batch_size)
-            source, target = tf.tile(source, [copies, 1, 1, 1]), tf.tile(
-                target, [copies, 1, 1, 1]
+            source, target = (
+                tf.tile(source, [copies, 1, 1, 1]),
+                tf.tile(target, [copies, 1, 1, 1]),
             )
             negative = tf.tile(negative, [copies, 1, 1, 1])
         with tf.GradientTape() as converter_tape:

@@ -22,7 +22,7 @@ def _oracle(records_dir, right: bool):
     tests = domain_check._test_pairs(records_dir, 10_000)
     category_of = {
         s.tobytes(): attributes[int(i)]["category"]
-        for s, i in zip(tests["source"], tests["source_id"])
+        for s, i in zip(tests["source"], tests["source_id"], strict=True)
     }
     gallery, ids = probe.product_arrays(records_dir, "test")
     gallery_category = np.array([attributes[int(i)]["category"] for i in ids])

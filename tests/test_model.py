@@ -114,9 +114,7 @@ def test_joint_selection_judges_every_case_in_one_batch(selection):
         training=True,
     )
     labels = np.repeat([1.0, 0.0, 0.0], 8)
-    expected = float(
-        keras.losses.BinaryCrossentropy(from_logits=True)(labels, logits)
-    )
+    expected = float(keras.losses.BinaryCrossentropy(from_logits=True)(labels, logits))
     logs = model.train_step(batch)
     matches = abs(float(logs["loss/domain"]) - expected) < 1e-5
     assert matches == (selection == "joint")

@@ -43,7 +43,9 @@ def test_colour_neighbours_table(synthetic_data):
     # Colour neighbours share the primary colour far more often than chance.
     attributes = probe.load_attributes(records_dir)
     colour = [attributes[int(i)]["primary_color"] for i in table.product_ids]
-    same = np.mean([colour[p] == colour[q] for p, q in enumerate(table.neighbours[:, 0])])
+    same = np.mean(
+        [colour[p] == colour[q] for p, q in enumerate(table.neighbours[:, 0])]
+    )
     assert same > 0.6
 
 
@@ -63,7 +65,7 @@ def _same_colour_share(records_dir, drawn):
     return np.mean(
         [
             attributes[int(s)]["primary_color"] == attributes[int(n)]["primary_color"]
-            for s, n in zip(drawn["source_id"], drawn["negative_id"])
+            for s, n in zip(drawn["source_id"], drawn["negative_id"], strict=True)
         ]
     )
 
@@ -73,12 +75,15 @@ def test_hard_negatives_match_colour_and_show_their_product(synthetic_data):
     uniform = _negatives(records_dir)
     hard = _negatives(records_dir, hard_negatives=1.0, hard_negative_pool=2)
     assert np.all(hard["source_id"] != hard["negative_id"])
-    assert _same_colour_share(records_dir, hard) > _same_colour_share(
-        records_dir, uniform
-    ) + 0.3
+    assert (
+        _same_colour_share(records_dir, hard)
+        > _same_colour_share(records_dir, uniform) + 0.3
+    )
     # The image is one of the negative product's own images.
     images, ids = probe.product_arrays(records_dir, "train")
-    for image, product_id in zip(hard["negative"][:40], hard["negative_id"][:40]):
+    for image, product_id in zip(
+        hard["negative"][:40], hard["negative_id"][:40], strict=True
+    ):
         own = images[ids == product_id]
         assert np.min(np.abs(own - image).max(axis=(1, 2, 3))) == 0.0
 
@@ -92,7 +97,10 @@ def test_hard_negative_share_and_determinism(synthetic_data):
     }
     half = _negatives(records_dir, hard_negatives=0.5, hard_negative_pool=2)
     from_pool = np.mean(
-        [n in neighbours[int(s)] for s, n in zip(half["source_id"], half["negative_id"])]
+        [
+            n in neighbours[int(s)]
+            for s, n in zip(half["source_id"], half["negative_id"], strict=True)
+        ]
     )
     # 50% drawn from the pool, plus uniform draws that land there by chance.
     assert 0.4 < from_pool < 0.7

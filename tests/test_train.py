@@ -17,8 +17,8 @@ import tensorflow as tf
 from train_fixtures import tiny_config
 
 from pldt_tf import callbacks, train_lib
-from pldt_tf import model as model_lib
 from pldt_tf import config as config_lib
+from pldt_tf import model as model_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

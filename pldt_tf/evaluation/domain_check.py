@@ -58,7 +58,7 @@ def score(domain, records_dir: str, max_sources: int = 200) -> dict[str, float]:
     colour = np.array([attributes[int(i)]["primary_color"] for i in gallery_ids])
     tests = _test_pairs(records_dir, max_sources)
     hits = within = chance = 0.0
-    for source, source_id in zip(tests["source"], tests["source_id"]):
+    for source, source_id in zip(tests["source"], tests["source_id"], strict=True):
         truth = attributes[int(source_id)]
         repeated = np.repeat(source[None], len(gallery), axis=0)
         scores = np.asarray(domain([repeated, gallery], training=False)).reshape(-1)

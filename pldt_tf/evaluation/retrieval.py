@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from pldt_tf.data import preprocess
 
+
 def descriptor(images) -> np.ndarray:
     """[N, 64, 64, 3] in [-1, 1] → [N, 256]: an 8×8 colour thumbnail and a
     colour histogram of the non-white (garment) pixels, each L2-normalised."""
