@@ -56,6 +56,13 @@ def uses_domain(method: str) -> bool:
     return method in ("c_rf_dd", "c_rf_dd_neg")
 
 
+def _stacked(images, copies: int):
+    """``copies`` copies of a batch, one after the other (None stays None)."""
+    if images is None or copies == 1:
+        return images
+    return tf.tile(images, [copies, 1, 1, 1])
+
+
 def _mean_tracker(name: str) -> keras.metrics.Mean:
     return keras.metrics.Mean(name=name)
 
@@ -280,15 +287,12 @@ class PixelLevelDomainTransfer(keras.Model):
             cases = self._draw_cases(batch_size)
         elif self.method != "c_mse" and self.selection == "joint":
             cases, copies = self._every_case(batch_size)
-            source, target = (
-                tf.tile(source, [copies, 1, 1, 1]),
-                tf.tile(target, [copies, 1, 1, 1]),
+            source, target, negative = (
+                _stacked(x, copies) for x in (source, target, negative)
             )
-            negative = tf.tile(negative, [copies, 1, 1, 1])
         with tf.GradientTape() as converter_tape:
             generated = self.converter(source[:batch_size], training=True)
-            if copies > 1:
-                generated = tf.tile(generated, [copies, 1, 1, 1])
+            generated = _stacked(generated, copies)
             with converter_tape.stop_recording():
                 healthy = self._update_discriminators(
                     source, target, negative, tf.stop_gradient(generated), cases
