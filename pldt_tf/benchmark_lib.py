@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -17,8 +18,6 @@ import time
 
 def machine() -> str:
     """The CPU model and core count, e.g. ``AMD EPYC, 2 cores``."""
-    import platform
-
     model = platform.processor() or platform.machine()
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as file:
         for line in file:

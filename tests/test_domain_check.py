@@ -15,6 +15,16 @@ from pldt_tf.evaluation import domain_check, probe
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _run_tool(*args):
+    return subprocess.run(
+        [sys.executable, "tools/domain_check.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def _oracle(records_dir, right: bool):
     """A scorer that knows each test photo's category (looked up by its
     pixels) and prefers products of that category (``right``) or of any other."""
@@ -54,22 +64,14 @@ def test_tool_runs_both_batchings(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
     for batching in ("pure", "mixed"):
         out = tmp_path / f"{batching}.json"
-        result = subprocess.run(
-            [
-                sys.executable,
-                "tools/domain_check.py",
-                f"--records_dir={records_dir}",
-                f"--batching={batching}",
-                "--width=0.0625",
-                "--steps=4",
-                "--batch_size=8",
-                "--checks=2",
-                f"--json={out}",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        result = _run_tool(
+            f"--records_dir={records_dir}",
+            f"--batching={batching}",
+            "--width=0.0625",
+            "--steps=4",
+            "--batch_size=8",
+            "--checks=2",
+            f"--json={out}",
         )
         assert result.returncode == 0, result.stderr[-3000:]
         assert "category within colour" in result.stdout
@@ -80,18 +82,8 @@ def test_tool_runs_both_batchings(synthetic_data, tmp_path):
 
 def test_tool_scores_a_trained_workdir(trained_workdir, tmp_path):
     out = tmp_path / "scores.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "tools/domain_check.py",
-            f"--workdir={trained_workdir}",
-            "--max_sources=20",
-            f"--json={out}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = _run_tool(
+        f"--workdir={trained_workdir}", "--max_sources=20", f"--json={out}"
     )
     assert result.returncode == 0, result.stderr[-3000:]
     scores = json.loads(out.read_text())

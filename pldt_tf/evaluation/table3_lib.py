@@ -68,51 +68,46 @@ def claims(table: dict) -> list[tuple[str, bool, str, bool]]:
             f"{NAMES[m]} {_mean(table, m, key):.{digits}f}" for m in methods
         )
 
-    out = []
+    def best(method, key, label, methods, lower):
+        """(method is best on key, the numbers, clearly best)."""
+        pick = min if lower else max
+        return (
+            pick(methods, key=lambda m: _mean(table, m, key)) == method,
+            f"{label}: " + show(key, methods),
+            all(gap(method, m, key) for m in methods if m != method),
+        )
+
+    def beats(a, b, keys):
+        """(a is ahead of b on every key, the numbers, clearly ahead)."""
+        return (
+            all(_mean(table, a, k) > _mean(table, b, k) for k in keys),
+            "; ".join(f"{label}: {show(k, [a, b])}" for k, label in keys.items()),
+            all(gap(a, b, k) for k in keys),
+        )
+
     generative = [m for m in ORDER if m in table]
-    rmse_best = min(generative, key=lambda m: _mean(table, m, "rmse"))
-    out.append(
+    out = [
         (
             "1. C+MSE has the lowest RMSE",
-            rmse_best == "c_mse",
-            "RMSE: " + show("rmse", generative),
-            all(gap("c_mse", m, "rmse") for m in generative if m != "c_mse"),
-        )
-    )
-    ssim_best = max(generative, key=lambda m: _mean(table, m, "c_ssim"))
-    out.append(
+            *best("c_mse", "rmse", "RMSE", generative, lower=True),
+        ),
         (
             "2. C+RF+DD has the highest C-SSIM",
-            ssim_best == "c_rf_dd",
-            "C-SSIM: " + show("c_ssim", generative),
-            all(gap("c_rf_dd", m, "c_ssim") for m in generative if m != "c_rf_dd"),
-        )
-    )
-    pair = ["c_rf_dd", "c_rf_dd_neg"]
-    out.append(
+            *best("c_rf_dd", "c_ssim", "C-SSIM", generative, lower=False),
+        ),
         (
             "3. C+RF+DD beats C+RF+DD−Neg (category and attribute)",
-            all(
-                _mean(table, "c_rf_dd", k) > _mean(table, "c_rf_dd_neg", k)
-                for k in (cat, attr)
-            ),
-            f"category: {show(cat, pair)}; attribute: {show(attr, pair)}",
-            all(gap(*pair, k) for k in (cat, attr)),
-        )
-    )
-    pair = ["c_rf_dd", RETRIEVAL]
-    out.append(
+            *beats("c_rf_dd", "c_rf_dd_neg", {cat: "category", attr: "attribute"}),
+        ),
         (
             "4. C+RF+DD beats Retrieval by DD-score (category, attribute, C-SSIM)",
-            all(
-                _mean(table, "c_rf_dd", k) > _mean(table, RETRIEVAL, k)
-                for k in (cat, attr, "c_ssim")
+            *beats(
+                "c_rf_dd",
+                RETRIEVAL,
+                {cat: "category", attr: "attribute", "c_ssim": "C-SSIM"},
             ),
-            f"category: {show(cat, pair)}; attribute: {show(attr, pair)}; "
-            f"C-SSIM: {show('c_ssim', pair)}",
-            all(gap(*pair, k) for k in (cat, attr, "c_ssim")),
-        )
-    )
+        ),
+    ]
     trained = [m for m in TRAINED if m in table]
     most_real = sorted(trained, key=lambda m: _mean(table, m, real))
     chance = 1 / 6
