@@ -88,3 +88,62 @@ def test_tool_scores_a_trained_workdir(trained_workdir, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     scores = json.loads(out.read_text())
     assert 0.0 <= scores["category_within_colour"] <= 1.0 and scores["step"] > 0
+    assert 0.0 <= scores["own_over_other_category"] <= 1.0
+    assert "the run's drawings" in result.stdout
+
+
+def _drawing_oracles(records_dir, right: bool):
+    """A converter that draws each test photo's true product, and a scorer
+    that knows the categories of photos and drawings (by their pixels) and
+    prefers drawings of the photo's category (``right``) or of any other."""
+    attributes = probe.load_attributes(records_dir)
+    tests = domain_check._test_pairs(records_dir, 10_000)
+    product_of = {
+        s.tobytes(): t for s, t in zip(tests["source"], tests["target"], strict=True)
+    }
+    category_of = {}
+    for s, t, i in zip(
+        tests["source"], tests["target"], tests["source_id"], strict=True
+    ):
+        category_of[s.tobytes()] = category_of[t.tobytes()] = attributes[int(i)][
+            "category"
+        ]
+
+    def converter(sources, training):
+        assert not training
+        return np.stack([product_of[np.asarray(s).tobytes()] for s in sources])
+
+    def scorer(pair, training):
+        assert not training
+        sources, drawings = pair
+        wanted = category_of[np.asarray(sources[0]).tobytes()]
+        match = np.array([category_of[d.tobytes()] == wanted for d in drawings])
+        return (match == right).astype(np.float32)
+
+    return converter, scorer
+
+
+def test_score_drawings_with_known_scorers(synthetic_data):
+    _, records_dir = synthetic_data
+    converter, scorer = _drawing_oracles(records_dir, True)
+    right = domain_check.score_drawings(scorer, converter, records_dir, 60)
+    assert right["own_over_other_category"] == 1.0
+    # The favourite has the photo's category wherever another product of that
+    # category is among the photos (the tiny set lacks some).
+    attributes = probe.load_attributes(records_dir)
+    ids = domain_check._test_pairs(records_dir, 60)["source_id"]
+    category = np.array([attributes[int(i)]["category"] for i in ids])
+    reachable = [
+        np.any((category == c) & (ids != i)) for c, i in zip(category, ids, strict=True)
+    ]
+    assert right["drawing_category"] == pytest.approx(np.mean(reachable))
+    assert right["drawing_category"] > 0.5
+    assert (
+        right["drawing_chance_within_colour"]
+        <= right["drawing_category_within_colour"]
+        <= 1.0
+    )
+    converter, scorer = _drawing_oracles(records_dir, False)
+    wrong = domain_check.score_drawings(scorer, converter, records_dir, 60)
+    assert wrong["own_over_other_category"] == 0.0
+    assert wrong["drawing_category"] == 0.0

@@ -9,6 +9,8 @@ Needs a synthetic records folder (its attributes score the choices). About
 1.5 min per 900 steps at width 0.125 on 2 CPU cores. Prints one row per check:
 training loss, and how often D_A's favourite test product has the photo's
 category, among all test products and among those of the photo's colour.
+With --workdir it also scores the run's own drawings the same way
+(docs/category.md).
 """
 
 from __future__ import annotations
@@ -63,11 +65,23 @@ def score_workdir(workdir: str) -> None:
         with open(os.path.join(workdir, "config.json")) as file:
             records_dir = json.load(file)["records_dir"]
     scores = domain_check.score(model.domain, records_dir, _MAX_SOURCES.value)
+    scores.update(
+        domain_check.score_drawings(
+            model.domain, model.converter, records_dir, _MAX_SOURCES.value
+        )
+    )
     print(f"\nD_A of {workdir} (step {step}), {_MAX_SOURCES.value} test photos:")
     print(
-        f"category {scores['category']:.1%}, category within colour "
-        f"{scores['category_within_colour']:.1%} "
+        f"real products: category {scores['category']:.1%}, category within "
+        f"colour {scores['category_within_colour']:.1%} "
         f"(chance {scores['chance_within_colour']:.1%})"
+    )
+    print(
+        f"the run's drawings: own drawing above another category's "
+        f"{scores['own_over_other_category']:.1%}; favourite among other "
+        f"products' drawings: category {scores['drawing_category']:.1%}, "
+        f"within colour {scores['drawing_category_within_colour']:.1%} "
+        f"(chance {scores['drawing_chance_within_colour']:.1%})"
     )
     if _JSON.value:
         with open(_JSON.value, "w") as file:

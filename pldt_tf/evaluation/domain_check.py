@@ -14,6 +14,11 @@ Scores need the synthetic set's attributes:
 - ``category_within_colour``: the same among the products of the photo's
   primary colour only, so colour cannot answer it; ``chance_within_colour``
   is what a uniform pick among them would score.
+
+``score_drawings`` asks the same of a trained run's D_A about its converter's
+*drawings* (docs/category.md): does D_A prefer a photo's own drawing to
+drawings of other categories, and does its favourite among other products'
+drawings have the photo's category?
 """
 
 from __future__ import annotations
@@ -43,10 +48,10 @@ class Check:
 
 
 def _test_pairs(records_dir: str, max_sources: int):
-    data = {"source": [], "source_id": []}
+    data = {"source": [], "target": [], "source_id": []}
     for batch in pipeline.triplet_dataset(records_dir, "test", 256, False):
-        data["source"].append(batch["source"].numpy())
-        data["source_id"].append(batch["source_id"].numpy())
+        for key, values in data.items():
+            values.append(batch[key].numpy())
     return {k: np.concatenate(v)[:max_sources] for k, v in data.items()}
 
 
@@ -71,6 +76,55 @@ def score(domain, records_dir: str, max_sources: int = 200) -> dict[str, float]:
         "category": hits / count,
         "category_within_colour": within / count,
         "chance_within_colour": chance / count,
+    }
+
+
+def score_drawings(
+    domain, converter, records_dir: str, max_sources: int = 200
+) -> dict[str, float]:
+    """D_A's verdict on the converter's drawings of the first ``max_sources``
+    test photos (every photo against every drawing).
+
+    - ``own_over_other_category``: how often D_A scores a photo's own drawing
+      above the drawing of a photo of another category (pairs averaged per
+      photo);
+    - ``drawing_category``: D_A's favourite among the drawings of *other
+      products'* photos has the photo's category;
+    - ``drawing_category_within_colour``: the same among drawings of photos of
+      the photo's colour, over the photos that have any
+      (``drawing_chance_within_colour``: a uniform pick).
+    """
+    attributes = probe.load_attributes(records_dir)
+    tests = _test_pairs(records_dir, max_sources)
+    ids = tests["source_id"]
+    category = np.array([attributes[int(i)]["category"] for i in ids])
+    colour = np.array([attributes[int(i)]["primary_color"] for i in ids])
+    drawings = np.concatenate(
+        [
+            np.asarray(converter(tests["source"][i : i + 64], training=False))
+            for i in range(0, len(ids), 64)
+        ]
+    )
+    own_over, hits, within, chance, coloured = [], [], 0.0, 0.0, 0
+    for i, source in enumerate(tests["source"]):
+        repeated = np.repeat(source[None], len(ids), axis=0)
+        scores = np.asarray(domain([repeated, drawings], training=False)).reshape(-1)
+        other_category = category != category[i]
+        if other_category.any():
+            own_over.append(np.mean(scores[i] > scores[other_category]))
+        others = np.flatnonzero(ids != ids[i])
+        if others.size:
+            hits.append(category[others[np.argmax(scores[others])]] == category[i])
+        same = others[colour[others] == colour[i]]
+        if same.size:
+            within += category[same[np.argmax(scores[same])]] == category[i]
+            chance += np.mean(category[same] == category[i])
+            coloured += 1
+    return {
+        "own_over_other_category": float(np.mean(own_over)) if own_over else 0.0,
+        "drawing_category": float(np.mean(hits)) if hits else 0.0,
+        "drawing_category_within_colour": within / max(coloured, 1),
+        "drawing_chance_within_colour": chance / max(coloured, 1),
     }
 
 
