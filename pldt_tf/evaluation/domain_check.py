@@ -87,7 +87,7 @@ def score_drawings(
 
     - ``own_over_other_category``: how often D_A scores a photo's own drawing
       above the drawing of a photo of another category (pairs averaged per
-      photo);
+      photo; a D_A blind to the drawings scores 50%);
     - ``drawing_category``: D_A's favourite among the drawings of *other
       products'* photos has the photo's category;
     - ``drawing_category_within_colour``: the same among drawings of photos of
