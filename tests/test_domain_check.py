@@ -9,8 +9,9 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from pldt_tf.evaluation import domain_check, probe
+from pldt_tf.evaluation import domain_check, evaluate_lib, probe
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -97,7 +98,9 @@ def _drawing_oracles(records_dir, right: bool):
     that knows the categories of photos and drawings (by their pixels) and
     prefers drawings of the photo's category (``right``) or of any other."""
     attributes = probe.load_attributes(records_dir)
-    tests = domain_check._test_pairs(records_dir, 10_000)
+    tests = evaluate_lib.generate_split(
+        lambda sources, training: sources, records_dir, "test", "human_to_product"
+    )
     product_of = {
         s.tobytes(): t for s, t in zip(tests["source"], tests["target"], strict=True)
     }
@@ -111,7 +114,9 @@ def _drawing_oracles(records_dir, right: bool):
 
     def converter(sources, training):
         assert not training
-        return np.stack([product_of[np.asarray(s).tobytes()] for s in sources])
+        return tf.constant(
+            np.stack([product_of[np.asarray(s).tobytes()] for s in sources])
+        )
 
     def scorer(pair, training):
         assert not training

@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from pldt_tf import losses, networks
 from pldt_tf.data import pipeline
-from pldt_tf.evaluation import probe
+from pldt_tf.evaluation import evaluate_lib, probe
 
 BATCHINGS = ("pure", "mixed")
 
@@ -48,11 +48,24 @@ class Check:
 
 
 def _test_pairs(records_dir: str, max_sources: int):
-    data = {"source": [], "target": [], "source_id": []}
+    data = {"source": [], "source_id": []}
     for batch in pipeline.triplet_dataset(records_dir, "test", 256, False):
         for key, values in data.items():
             values.append(batch[key].numpy())
     return {k: np.concatenate(v)[:max_sources] for k, v in data.items()}
+
+
+def _scores(domain, source, candidates) -> np.ndarray:
+    """D_A's logits of one source paired with each candidate image."""
+    repeated = np.repeat(source[None], len(candidates), axis=0)
+    return np.asarray(domain([repeated, candidates], training=False)).reshape(-1)
+
+
+def _favourite(scores, category, candidates, truth) -> tuple[bool, float]:
+    """Whether the candidate D_A scores highest has the ``truth`` category, and
+    how often a uniform pick among ``candidates`` (indices) would."""
+    best = candidates[np.argmax(scores[candidates])]
+    return category[best] == truth, float(np.mean(category[candidates] == truth))
 
 
 def score(domain, records_dir: str, max_sources: int = 200) -> dict[str, float]:
@@ -61,16 +74,17 @@ def score(domain, records_dir: str, max_sources: int = 200) -> dict[str, float]:
     gallery, gallery_ids = probe.product_arrays(records_dir, "test")
     category = np.array([attributes[int(i)]["category"] for i in gallery_ids])
     colour = np.array([attributes[int(i)]["primary_color"] for i in gallery_ids])
+    everything = np.arange(len(gallery))
     tests = _test_pairs(records_dir, max_sources)
     hits = within = chance = 0.0
     for source, source_id in zip(tests["source"], tests["source_id"], strict=True):
         truth = attributes[int(source_id)]
-        repeated = np.repeat(source[None], len(gallery), axis=0)
-        scores = np.asarray(domain([repeated, gallery], training=False)).reshape(-1)
-        hits += category[np.argmax(scores)] == truth["category"]
+        scores = _scores(domain, source, gallery)
+        hits += _favourite(scores, category, everything, truth["category"])[0]
         same = np.flatnonzero(colour == truth["primary_color"])
-        within += category[same[np.argmax(scores[same])]] == truth["category"]
-        chance += np.mean(category[same] == truth["category"])
+        hit, uniform = _favourite(scores, category, same, truth["category"])
+        within += hit
+        chance += uniform
     count = len(tests["source"])
     return {
         "category": hits / count,
@@ -95,30 +109,27 @@ def score_drawings(
       (``drawing_chance_within_colour``: a uniform pick).
     """
     attributes = probe.load_attributes(records_dir)
-    tests = _test_pairs(records_dir, max_sources)
-    ids = tests["source_id"]
+    data = evaluate_lib.generate_split(
+        converter, records_dir, "test", "human_to_product"
+    )
+    sources, drawings = data["source"][:max_sources], data["generated"][:max_sources]
+    ids = data["source_id"][:max_sources]
     category = np.array([attributes[int(i)]["category"] for i in ids])
     colour = np.array([attributes[int(i)]["primary_color"] for i in ids])
-    drawings = np.concatenate(
-        [
-            np.asarray(converter(tests["source"][i : i + 64], training=False))
-            for i in range(0, len(ids), 64)
-        ]
-    )
     own_over, hits, within, chance, coloured = [], [], 0.0, 0.0, 0
-    for i, source in enumerate(tests["source"]):
-        repeated = np.repeat(source[None], len(ids), axis=0)
-        scores = np.asarray(domain([repeated, drawings], training=False)).reshape(-1)
+    for i, source in enumerate(sources):
+        scores = _scores(domain, source, drawings)
         other_category = category != category[i]
         if other_category.any():
             own_over.append(np.mean(scores[i] > scores[other_category]))
         others = np.flatnonzero(ids != ids[i])
         if others.size:
-            hits.append(category[others[np.argmax(scores[others])]] == category[i])
+            hits.append(_favourite(scores, category, others, category[i])[0])
         same = others[colour[others] == colour[i]]
         if same.size:
-            within += category[same[np.argmax(scores[same])]] == category[i]
-            chance += np.mean(category[same] == category[i])
+            hit, uniform = _favourite(scores, category, same, category[i])
+            within += hit
+            chance += uniform
             coloured += 1
     return {
         "own_over_other_category": float(np.mean(own_over)) if own_over else 0.0,
