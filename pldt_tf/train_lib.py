@@ -443,11 +443,8 @@ def _final_samples(config, model, output_dir: str) -> str:
     return path
 
 
-def load_model_and_step(
-    workdir: str, checkpoint: str | None = None
-) -> tuple[model_lib.PixelLevelDomainTransfer, int]:
-    """The trained model of a workdir (latest or named checkpoint: converter
-    and discriminators) and the training step it was saved at."""
+def load_config(workdir: str) -> config_lib.TrainConfig:
+    """The resolved configuration a training workdir was trained with."""
     path = os.path.join(workdir, "config.json")
     if not os.path.isfile(path):
         raise FileNotFoundError(
@@ -455,7 +452,24 @@ def load_model_and_step(
             "(python -m pldt_tf.train writes one)."
         )
     with open(path) as file:
-        config = config_lib.TrainConfig(**json.load(file))
+        values = json.load(file)
+    known = {field.name for field in dataclasses.fields(config_lib.TrainConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(
+            f"{path!r} has settings this version does not know ({unknown}): it "
+            "was written by another version of pldt_tf; retrain into a new "
+            "--workdir or use the version that wrote it."
+        )
+    return config_lib.TrainConfig(**values)
+
+
+def load_model_and_step(
+    workdir: str, checkpoint: str | None = None
+) -> tuple[model_lib.PixelLevelDomainTransfer, int]:
+    """The trained model of a workdir (latest or named checkpoint: converter
+    and discriminators) and the training step it was saved at."""
+    config = load_config(workdir)
     model = build_model(config, 1, "float32", synchronized_bn=False)
     restorer = tf.train.Checkpoint(model=model)
     if checkpoint is None:

@@ -69,6 +69,18 @@ def test_resume_continues_step_count_and_schedule(smoke_run):
     assert converter.output.shape == (None, 64, 64, 3)
 
 
+def test_load_config_reads_the_workdir_and_names_what_is_wrong(smoke_run, tmp_path):
+    config, _ = smoke_run
+    assert train_lib.load_config(config.workdir) == config
+    with pytest.raises(FileNotFoundError, match="not a training workdir"):
+        train_lib.load_config(str(tmp_path))
+    values = json.loads(config.to_json())
+    values["retired_flag"] = 1
+    (tmp_path / "config.json").write_text(json.dumps(values))
+    with pytest.raises(ValueError, match=r"retired_flag.*another version"):
+        train_lib.load_config(str(tmp_path))
+
+
 def test_noresume_refuses_a_workdir_with_checkpoints(smoke_run):
     config, _ = smoke_run
     with pytest.raises(ValueError, match="--noresume"):

@@ -62,8 +62,7 @@ def score_workdir(workdir: str) -> None:
         raise app.UsageError(f"{workdir!r} has no D_A (method {model.method!r}).")
     records_dir = _RECORDS_DIR.value
     if not flags.FLAGS["records_dir"].present:
-        with open(os.path.join(workdir, "config.json")) as file:
-            records_dir = json.load(file)["records_dir"]
+        records_dir = train_lib.load_config(workdir).records_dir
     scores = domain_check.score(model.domain, records_dir, _MAX_SOURCES.value)
     scores.update(
         domain_check.score_drawings(

@@ -9,9 +9,6 @@ cheap label-free proxy used to compare training settings; the full evaluation
 
 from __future__ import annotations
 
-import json
-import os
-
 from absl import app, flags
 
 from pldt_tf import train_lib
@@ -27,12 +24,11 @@ _SPLIT = flags.DEFINE_enum("split", "validation", ["validation", "test"], "Split
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    with open(os.path.join(_WORKDIR.value, "config.json")) as file:
-        config = json.load(file)
-    records_dir = _RECORDS_DIR.value or config["records_dir"]
+    config = train_lib.load_config(_WORKDIR.value)
+    records_dir = _RECORDS_DIR.value or config.records_dir
     converter = train_lib.load_converter(_WORKDIR.value)
     data = evaluate_lib.generate_split(
-        converter, records_dir, _SPLIT.value, config["direction"]
+        converter, records_dir, _SPLIT.value, config.direction
     )
     scores = evaluate_lib.pixel_scores(data["generated"], data["target"])
     print(

@@ -129,15 +129,14 @@ def comparison_figure(workdirs: dict, rows: int):
     columns, source, target = [], None, None
     for method in ORDER:
         workdir = workdirs["c_rf_dd" if method == RETRIEVAL else method]
-        with open(os.path.join(workdir, "config.json")) as file:
-            config = json.load(file)
+        config = train_lib.load_config(workdir)
         model, _ = train_lib.load_model_and_step(workdir)
         data = evaluate_lib.generate_split(
-            model.converter, config["records_dir"], "test", config["direction"]
+            model.converter, config.records_dir, "test", config.direction
         )
         data = {k: v[:rows] for k, v in data.items()}
         if method == RETRIEVAL:
-            data = evaluate_lib.dd_retrieval(model, config["records_dir"], data, rows)
+            data = evaluate_lib.dd_retrieval(model, config.records_dir, data, rows)
         columns.append(data["generated"])
         source, target = data["source"], data["target"]
     return visualize.grid([source, *columns, target], columns=1)

@@ -201,18 +201,17 @@ def evaluate(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    with open(os.path.join(workdir, "config.json")) as file:
-        config = json.load(file)
-    records_dir = records_dir or config["records_dir"]
+    config = train_lib.load_config(workdir)
+    records_dir = records_dir or config.records_dir
     model, step = train_lib.load_model_and_step(workdir, checkpoint)
-    data = generate_split(model.converter, records_dir, split, config["direction"])
+    data = generate_split(model.converter, records_dir, split, config.direction)
     if max_sources is not None:
         data = {k: v[:max_sources] for k, v in data.items()}
     if method == "dd_retrieval":
         data = dd_retrieval(model, records_dir, data, max_queries)
     scores = pixel_scores(data["generated"], data["target"])
     manifest = records.load_manifest(records_dir)
-    human_to_product = config["direction"] == "human_to_product"
+    human_to_product = config.direction == "human_to_product"
     if not human_to_product:
         del scores["color_match"]  # the photos' colours are not the garment's
         scores.update(nearest_photo_scores(data))
@@ -225,7 +224,7 @@ def evaluate(
     results = {
         "workdir": workdir,
         "method": method,
-        "direction": config["direction"],
+        "direction": config.direction,
         "split": split,
         "step": step,
         "photos": int(len(data["source"])),
