@@ -44,16 +44,30 @@ def find_saved_model(path: str) -> str:
     return os.path.join(path, str(max(versions)))
 
 
-def load_transfer_fn(model: str) -> TransferFn:
-    """A function from preprocessed uint8 [N, 64, 64, 3] to generated uint8."""
+def load_signature(model: str, name: str) -> tuple[Callable, int]:
+    """(signature ``name``, version) of an export (or its base folder, highest
+    version) or of a training workdir (its latest checkpoint; the version is
+    the training step). The signature takes ``images=`` and returns a dict."""
     if os.path.isfile(os.path.join(model, "config.json")):
         from pldt_tf import export_lib, train_lib
 
-        module = export_lib.ConverterModule(train_lib.load_converter(model))
-        signature = module.transfer_float
-    else:
-        loaded = tf.saved_model.load(find_saved_model(model))
-        signature = loaded.signatures["transfer_float"]
+        converter, step = train_lib.load_converter_and_step(model)
+        module = export_lib.ConverterModule(converter)
+        return getattr(module, name), step
+    path = find_saved_model(model)
+    loaded = tf.saved_model.load(path)
+    signature = loaded.signatures[name]
+    version = os.path.basename(os.path.normpath(path))
+
+    def call(images):  # keeps `loaded`, which owns the variables, alive
+        return signature(images=images) if loaded is not None else None
+
+    return call, int(version) if version.isdigit() else 0
+
+
+def load_transfer_fn(model: str) -> TransferFn:
+    """A function from preprocessed uint8 [N, 64, 64, 3] to generated uint8."""
+    signature, _ = load_signature(model, "transfer_float")
 
     def transfer(images: np.ndarray) -> np.ndarray:
         unit = preprocess.to_unit_range(tf.constant(images))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
 
 import flask
@@ -34,25 +33,6 @@ DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 class BadRequestError(ValueError):
     """A client error: answered with HTTP 400 and the message."""
-
-
-def load_serving_signature(model: str):
-    """(``serving_default`` signature, version) of an export or workdir."""
-    if os.path.isfile(os.path.join(model, "config.json")):
-        from pldt_tf import export_lib, train_lib
-
-        converter, step = train_lib.load_converter_and_step(model)
-        module = export_lib.ConverterModule(converter)
-        return (lambda images: module.serving_default(images)), step
-    path = inference.find_saved_model(model)
-    loaded = tf.saved_model.load(path)
-    version = os.path.basename(os.path.normpath(path))
-    signature = loaded.signatures["serving_default"]
-
-    def serve(images):  # keeps `loaded`, which owns the variables, alive
-        return signature(images=images) if loaded is not None else None
-
-    return serve, int(version) if version.isdigit() else 0
 
 
 def _decode_instance(index: int, instance) -> bytes:
@@ -127,7 +107,7 @@ def create_app(
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
 ) -> flask.Flask:
     """The Flask application serving ``model`` (an export or a workdir)."""
-    signature, version = load_serving_signature(model)
+    signature, version = inference.load_signature(model, "serving_default")
     app = flask.Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_request_bytes
 
