@@ -8,10 +8,10 @@ r"""Does the converter's 64-d code carry the photo's attributes?
 For each workdir (latest checkpoint), fits a linear classifier per attribute
 on the encoder's codes of --train_photos training photos and prints its
 accuracy on all test photos, beside chance (always answering the training
-photos' most frequent class). With
---untrained_width it adds a row for an untrained converter of that width:
-the floor a trained encoder should clear. Needs a synthetic records folder.
-About 30 s per workdir at width 0.125 on 2 CPU cores.
+photos' most frequent class). With --untrained_width it adds a row for an
+untrained converter of that width: the floor a trained encoder should clear.
+Needs a synthetic records folder. About 30 s per checkpoint at width 0.125 on
+2 CPU cores.
 """
 
 from __future__ import annotations
@@ -63,8 +63,27 @@ flags.register_validator(
 _JSON = flags.DEFINE_string("json", None, "Also write the rows to this JSON file.")
 
 
+def _checkpoints() -> list[tuple[str, str | None]]:
+    """(workdir, checkpoint or None for the latest), all checked up front."""
+    if not _CHECKPOINT_STEPS.value:
+        return [(workdir, None) for workdir in _WORKDIRS.value]
+    pairs = [
+        (workdir, os.path.join(workdir, "checkpoints", f"ckpt-{int(step)}"))
+        for workdir in _WORKDIRS.value
+        for step in _CHECKPOINT_STEPS.value
+    ]
+    missing = [path for _, path in pairs if not tf.io.gfile.exists(path + ".index")]
+    if missing:
+        raise app.UsageError(
+            f"No checkpoint {missing}: --checkpoint_steps takes steps of "
+            "checkpoints every workdir keeps (ckpt-<step>.index)."
+        )
+    return pairs
+
+
 def _encoders():
     """(name, encoder) pairs in the order the rows are printed."""
+    checkpoints = _checkpoints()
     if _UNTRAINED_WIDTH.value is not None:
         keras.utils.set_random_seed(_SEED.value)
         converter = networks.build_converter(_UNTRAINED_WIDTH.value)
@@ -72,23 +91,9 @@ def _encoders():
             f"untrained, width {_UNTRAINED_WIDTH.value}",
             converter.get_layer("encoder"),
         )
-    for workdir in _WORKDIRS.value:
-        checkpoints = [None]
-        if _CHECKPOINT_STEPS.value:
-            folder = os.path.join(workdir, "checkpoints")
-            checkpoints = [
-                os.path.join(folder, f"ckpt-{int(step)}")
-                for step in _CHECKPOINT_STEPS.value
-            ]
-            missing = [p for p in checkpoints if not tf.io.gfile.exists(p + ".index")]
-            if missing:
-                raise app.UsageError(
-                    f"No checkpoint {missing} in {folder!r}: --checkpoint_steps "
-                    "takes steps of checkpoints the workdir keeps."
-                )
-        for checkpoint in checkpoints:
-            model, step = train_lib.load_model_and_step(workdir, checkpoint)
-            yield f"{workdir} (step {step})", model.converter.get_layer("encoder")
+    for workdir, checkpoint in checkpoints:
+        model, step = train_lib.load_model_and_step(workdir, checkpoint)
+        yield f"{workdir} (step {step})", model.converter.get_layer("encoder")
 
 
 def main(argv):
