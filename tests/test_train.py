@@ -71,9 +71,11 @@ def test_resume_continues_step_count_and_schedule(smoke_run):
 
 def test_load_config_reads_the_workdir_and_names_what_is_wrong(smoke_run, tmp_path):
     config, _ = smoke_run
-    assert train_lib.load_config(config.workdir) == config
+    assert train_lib.load_config(config.workdir).width == 0.0625
     with pytest.raises(FileNotFoundError, match="not a training workdir"):
         train_lib.load_config(str(tmp_path))
+    (tmp_path / "config.json").write_text(config.to_json())
+    assert train_lib.load_config(str(tmp_path)) == config  # a round trip
     values = json.loads(config.to_json())
     values["retired_flag"] = 1
     (tmp_path / "config.json").write_text(json.dumps(values))
