@@ -99,27 +99,29 @@ def test_encode_keeps_the_pipeline_order_and_the_limit(synthetic_data):
     np.testing.assert_array_equal(ids[:256], first["source_id"].numpy())
 
 
+def _run_tool(*args):
+    return subprocess.run(
+        [sys.executable, "tools/code_probe.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 @pytest.mark.slow
 def test_tool_end_to_end(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
     config = tiny_config(records_dir, tmp_path / "run")  # 6 steps; keeps 3, 4 and 6
     train_lib.train(config)
     out = tmp_path / "rows.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "tools/code_probe.py",
-            f"--workdirs={config.workdir}",
-            "--untrained_width=0.0625",
-            "--train_photos=200",
-            "--epochs=3",
-            "--checkpoint_steps=3,6",
-            f"--json={out}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = _run_tool(
+        f"--workdirs={config.workdir}",
+        "--untrained_width=0.0625",
+        "--train_photos=200",
+        "--epochs=3",
+        "--checkpoint_steps=3,6",
+        f"--json={out}",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "| chance (the training photos' most frequent class) |" in result.stdout
@@ -128,18 +130,7 @@ def test_tool_end_to_end(synthetic_data, tmp_path):
     assert [row["encoder"] for row in rows[1:]] == [
         f"{config.workdir} (step {step})" for step in (3, 6)
     ]
-    missing = subprocess.run(
-        [
-            sys.executable,
-            "tools/code_probe.py",
-            f"--workdirs={config.workdir}",
-            "--checkpoint_steps=5",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    assert all(0.0 <= row[head] <= 1.0 for row in rows for head in code_probe.HEADS)
+    missing = _run_tool(f"--workdirs={config.workdir}", "--checkpoint_steps=5")
     assert missing.returncode != 0
     assert "ckpt-5" in missing.stderr and "--checkpoint_steps" in missing.stderr
-    assert all(0.0 <= row[head] <= 1.0 for row in rows for head in code_probe.HEADS)

@@ -22,7 +22,7 @@ import numpy as np
 from pldt_tf.data import pipeline
 from pldt_tf.evaluation import probe
 
-HEADS = ("category", "primary_color", "pattern")
+HEADS = tuple(probe.HEADS)  # category, primary_color, pattern
 
 
 def encode(
