@@ -44,13 +44,11 @@ def _category_oracle(records_dir):
     attributes = probe.load_attributes(records_dir)
     category_of = {}
     for split in ("train", "test"):
-        for batch in pipeline.triplet_dataset(records_dir, split, 256, False):
-            for source, i in zip(
-                batch["source"].numpy(), batch["source_id"].numpy(), strict=True
-            ):
-                category_of[source.tobytes()] = probe.HEADS["category"].index(
-                    attributes[int(i)]["category"]
-                )
+        data = pipeline.split_arrays(records_dir, split)
+        for source, i in zip(data["source"], data["source_id"], strict=True):
+            category_of[source.tobytes()] = probe.HEADS["category"].index(
+                attributes[int(i)]["category"]
+            )
 
     def encoder(sources, training):
         assert not training

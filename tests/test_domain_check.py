@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from pldt_tf.data import pipeline
 from pldt_tf.evaluation import domain_check, evaluate_lib, probe
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,7 +31,7 @@ def _oracle(records_dir, right: bool):
     """A scorer that knows each test photo's category (looked up by its
     pixels) and prefers products of that category (``right``) or of any other."""
     attributes = probe.load_attributes(records_dir)
-    tests = domain_check._test_pairs(records_dir, 10_000)
+    tests = pipeline.split_arrays(records_dir, "test")
     category_of = {
         s.tobytes(): attributes[int(i)]["category"]
         for s, i in zip(tests["source"], tests["source_id"], strict=True)
@@ -136,7 +137,7 @@ def test_score_drawings_with_known_scorers(synthetic_data):
     # The favourite has the photo's category wherever another product of that
     # category is among the photos (the tiny set lacks some).
     attributes = probe.load_attributes(records_dir)
-    ids = domain_check._test_pairs(records_dir, 60)["source_id"]
+    ids = pipeline.split_arrays(records_dir, "test", limit=60)["source_id"]
     category = np.array([attributes[int(i)]["category"] for i in ids])
     reachable = [
         np.any((category == c) & (ids != i)) for c, i in zip(category, ids, strict=True)

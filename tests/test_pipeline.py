@@ -102,6 +102,29 @@ def test_eval_pass_is_ordered_complete_and_keeps_remainder(synthetic_data):
     np.testing.assert_array_equal(batches[-1]["source"], again[-1]["source"])
 
 
+def test_split_arrays_follow_the_eval_order_and_stop_at_the_limit(synthetic_data):
+    _, records_dir = synthetic_data
+    batches = list(pipeline.triplet_dataset(records_dir, "test", 7, training=False))
+    ids = np.concatenate([b["source_id"].numpy() for b in batches])
+    calls = []
+
+    def mean_pixel(batch):
+        calls.append(len(batch["source_id"]))
+        return tf.reduce_mean(batch["source"], axis=[1, 2, 3])
+
+    data = pipeline.split_arrays(
+        records_dir, "test", computed={"mean": mean_pixel}, limit=10, batch_size=4
+    )
+    assert set(data) == {"source", "source_id", "mean"}
+    np.testing.assert_array_equal(data["source_id"], ids[:10])
+    np.testing.assert_allclose(
+        data["mean"], data["source"].mean(axis=(1, 2, 3)), atol=1e-6
+    )
+    assert calls == [4, 4, 4]  # stops reading once it has 10
+    everything = pipeline.split_arrays(records_dir, "test", keys=("source_id",))
+    np.testing.assert_array_equal(everything["source_id"], ids)
+
+
 def test_product_to_human_swaps_roles(synthetic_data):
     _, records_dir = synthetic_data
     forward = next(iter(pipeline.triplet_dataset(records_dir, "validation", 4, False)))

@@ -17,7 +17,10 @@ Evaluation batches (one ordered pass, last batch kept) are dicts of:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from pldt_tf.data import negatives, preprocess, records
@@ -249,6 +252,44 @@ def triplet_dataset(
     dataset_options = tf.data.Options()
     dataset_options.deterministic = options.seed is not None
     return dataset.with_options(dataset_options)
+
+
+def split_arrays(
+    records_dir: str,
+    split: str,
+    keys: Sequence[str] = ("source", "source_id"),
+    computed: Mapping[str, Callable[[dict], Any]] | None = None,
+    limit: int | None = None,
+    batch_size: int = 256,
+    options: PipelineOptions = PipelineOptions(),
+) -> dict[str, np.ndarray]:
+    """A split's evaluation triplets as numpy arrays, in their fixed order.
+
+    Args:
+      records_dir, split, options: As for ``triplet_dataset``.
+      keys: Evaluation-batch fields to keep (see the module docstring).
+      computed: Extra arrays: name → function of an evaluation batch (e.g. a
+        converter's drawings, an encoder's codes). Applied batch by batch, so
+        a split need not be held as images to compute them.
+      limit: Keep the first ``limit`` examples; reading stops once it has
+        them. None: the whole split.
+      batch_size: Examples per call of the ``computed`` functions.
+
+    Returns:
+      Name → array over the examples, for every key and computed name.
+    """
+    computed = dict(computed or {})
+    parts = {name: [] for name in [*keys, *computed]}
+    count = 0
+    for batch in triplet_dataset(records_dir, split, batch_size, False, options):
+        for key in keys:
+            parts[key].append(batch[key].numpy())
+        for name, compute in computed.items():
+            parts[name].append(np.asarray(compute(batch)))
+        count += len(batch["source_id"])
+        if limit is not None and count >= limit:
+            break
+    return {name: np.concatenate(values)[:limit] for name, values in parts.items()}
 
 
 def _with_stored_negative(example: dict, direction: str) -> dict:

@@ -30,14 +30,14 @@ def encode(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes ([N, code size]) and product ids of a split's first ``limit``
     source photos, in the pipeline's fixed order."""
-    codes, ids, count = [], [], 0
-    for batch in pipeline.triplet_dataset(records_dir, split, 256, False):
-        codes.append(np.asarray(encoder(batch["source"], training=False)))
-        ids.append(batch["source_id"].numpy())
-        count += len(ids[-1])
-        if limit is not None and count >= limit:
-            break
-    return np.concatenate(codes)[:limit], np.concatenate(ids)[:limit]
+    data = pipeline.split_arrays(
+        records_dir,
+        split,
+        keys=("source_id",),
+        computed={"code": lambda b: encoder(b["source"], training=False)},
+        limit=limit,
+    )
+    return data["code"], data["source_id"]
 
 
 def linear_accuracy(

@@ -47,14 +47,6 @@ class Check:
     seconds: float
 
 
-def _test_pairs(records_dir: str, max_sources: int):
-    data = {"source": [], "source_id": []}
-    for batch in pipeline.triplet_dataset(records_dir, "test", 256, False):
-        for key, values in data.items():
-            values.append(batch[key].numpy())
-    return {k: np.concatenate(v)[:max_sources] for k, v in data.items()}
-
-
 def _scores(domain, source, candidates) -> np.ndarray:
     """D_A's logits of one source paired with each candidate image."""
     repeated = np.repeat(source[None], len(candidates), axis=0)
@@ -75,7 +67,7 @@ def score(domain, records_dir: str, max_sources: int = 200) -> dict[str, float]:
     category = np.array([attributes[int(i)]["category"] for i in gallery_ids])
     colour = np.array([attributes[int(i)]["primary_color"] for i in gallery_ids])
     everything = np.arange(len(gallery))
-    tests = _test_pairs(records_dir, max_sources)
+    tests = pipeline.split_arrays(records_dir, "test", limit=max_sources)
     hits = within = chance = 0.0
     for source, source_id in zip(tests["source"], tests["source_id"], strict=True):
         truth = attributes[int(source_id)]

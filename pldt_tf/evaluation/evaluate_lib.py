@@ -23,14 +23,14 @@ from pldt_tf.evaluation import retrieval
 
 def generate_split(converter, records_dir: str, split: str, direction: str) -> dict:
     """Sources, generated images, ground truth and ids of a whole split."""
-    parts = {"source": [], "generated": [], "target": [], "source_id": []}
-    options = pipeline.PipelineOptions(direction=direction)
-    for batch in pipeline.triplet_dataset(records_dir, split, 64, False, options):
-        parts["source"].append(batch["source"].numpy())
-        parts["target"].append(batch["target"].numpy())
-        parts["source_id"].append(batch["source_id"].numpy())
-        parts["generated"].append(converter(batch["source"], training=False).numpy())
-    return {k: np.concatenate(v) for k, v in parts.items()}
+    return pipeline.split_arrays(
+        records_dir,
+        split,
+        keys=("source", "target", "source_id"),
+        computed={"generated": lambda b: converter(b["source"], training=False)},
+        batch_size=64,
+        options=pipeline.PipelineOptions(direction=direction),
+    )
 
 
 def dd_retrieval(model, records_dir: str, data: dict, max_queries: int) -> dict:
