@@ -29,6 +29,8 @@ class TrainConfig:
     lookbook_dir: str | None = "data/demo/lookbook"
     synthetic_products: int = 0
     synthetic_variation: str = "full"
+    synthetic_colors: tuple[str, ...] = ()
+    synthetic_patterns: tuple[str, ...] = ()
     data_seed: int = 0
     method: str = "c_rf_dd"
     selection: str = "per_case"
@@ -57,6 +59,11 @@ class TrainConfig:
     resume: bool = True
     skip_nonfinite: bool = False
 
+    def __post_init__(self):
+        # Flags and JSON give lists; keep one type so configs compare equal.
+        for name in ("synthetic_colors", "synthetic_patterns"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
 
@@ -78,6 +85,11 @@ def validate(config: TrainConfig) -> None:
     _check_choice("distribute", config.distribute, DISTRIBUTIONS)
     _check_choice(
         "synthetic_variation", config.synthetic_variation, synthetic.VARIATIONS
+    )
+    synthetic.check_vocabulary(
+        config.synthetic_colors or None,
+        config.synthetic_patterns or None,
+        prefix="--synthetic_",
     )
     positive = {
         "width": config.width,

@@ -40,6 +40,18 @@ flags.DEFINE_enum(
     list(synthetic.VARIATIONS),
     "Product-shot variation of a generated synthetic set.",
 )
+flags.DEFINE_list(
+    "synthetic_colors",
+    list(_D.synthetic_colors),
+    "Primary colours a generated synthetic set draws from (empty: all 12). "
+    "One colour and --synthetic_patterns=solid leave the category as the only "
+    "attribute (configs/category_only.flags, docs/category.md).",
+)
+flags.DEFINE_list(
+    "synthetic_patterns",
+    list(_D.synthetic_patterns),
+    "Patterns a generated synthetic set draws from (empty: all 6).",
+)
 flags.DEFINE_integer("data_seed", _D.data_seed, "Seed of data generation and split.")
 # Method.
 flags.DEFINE_enum("method", _D.method, list(model.METHODS), "Paper Table 2 method.")

@@ -78,6 +78,8 @@ def _generate_synthetic(config: config_lib.TrainConfig, data_dir: str) -> None:
         config.synthetic_products,
         seed=config.data_seed,
         variation=config.synthetic_variation,
+        colors=config.synthetic_colors or None,
+        patterns=config.synthetic_patterns or None,
     )
 
 

@@ -106,6 +106,27 @@ def test_product_shots_are_far_from_a_function_of_the_attributes():
     assert max(none) < 0.03
 
 
+def test_restricted_vocabulary_leaves_only_the_category():
+    variation = synthetic.VARIATIONS["mild"]
+    specs = [
+        synthetic.sample_product(pid, 0, variation, ["sky_blue"], ["solid"])
+        for pid in range(1, 200)
+    ]
+    assert {s.primary_color for s in specs} == {"sky_blue"}
+    assert {s.pattern for s in specs} == {"solid"}
+    assert {s.category for s in specs} == set(synthetic.CATEGORIES)
+    two = [
+        synthetic.sample_product(pid, 0, variation, None, ["dots", "logo"])
+        for pid in range(1, 200)
+    ]
+    assert {s.pattern for s in two} == {"dots", "logo"}
+    assert len({s.primary_color for s in two}) == len(synthetic.COLORS)
+    # No restriction draws exactly what naming every colour draws.
+    assert synthetic.sample_product(7, 0, variation) == synthetic.sample_product(
+        7, 0, variation, list(synthetic.COLORS)
+    )
+
+
 def test_generate_refuses_existing_folder_and_bad_arguments(tmp_path):
     (tmp_path / "x").mkdir()
     with pytest.raises(FileExistsError, match="--overwrite"):
@@ -114,3 +135,8 @@ def test_generate_refuses_existing_folder_and_bad_arguments(tmp_path):
         synthetic.generate(str(tmp_path / "y"), 4, variation="wild")
     with pytest.raises(ValueError, match="num_products"):
         synthetic.generate(str(tmp_path / "y"), 1)
+    with pytest.raises(ValueError, match=r"colors=\['mauve'\]: unknown \['mauve'\]"):
+        synthetic.generate(str(tmp_path / "y"), 4, colors=["mauve"])
+    with pytest.raises(ValueError, match="patterns=.*non-empty"):
+        synthetic.generate(str(tmp_path / "y"), 4, patterns=[])
+    assert not (tmp_path / "y").exists()

@@ -52,6 +52,15 @@ def test_make_synthetic_then_build_records(tmp_path):
     assert again.returncode != 0 and "--overwrite" in again.stderr
 
 
+def test_make_synthetic_names_an_unknown_pattern(tmp_path):
+    result = _run(
+        "tools/make_synthetic.py", f"--output_dir={tmp_path / 'x'}", "--patterns=plaid"
+    )
+    assert result.returncode != 0
+    assert "--patterns" in result.stderr and "plaid" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
 def test_build_records_requires_flags():
     result = _run("tools/build_tfrecords.py")
     assert result.returncode != 0 and "lookbook_dir" in result.stderr

@@ -205,6 +205,7 @@ def test_cli_bad_flags_name_the_flag():
     for flag, message in (
         ("--method=gan", "--method"),
         ("--width=0", "--width"),
+        ("--synthetic_colors=mauve", "--synthetic_colors"),
         ("--records_dir=/nonexistent/records", "--records_dir"),
     ):
         process = _train_cli(

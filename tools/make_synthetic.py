@@ -33,6 +33,17 @@ _VARIATION = flags.DEFINE_enum(
     "evaluation study), mild (short CPU demos), none (target a function of the "
     "attributes: only to show why that makes a useless benchmark).",
 )
+_COLORS = flags.DEFINE_list(
+    "colors",
+    [],
+    f"Primary colours to draw from (empty: all of {', '.join(synthetic.COLORS)}).",
+)
+_PATTERNS = flags.DEFINE_list(
+    "patterns",
+    [],
+    f"Patterns to draw from (empty: all of {', '.join(synthetic.PATTERNS)}). "
+    "--colors=sky_blue --patterns=solid: products differ only in category.",
+)
 _WORKERS = flags.DEFINE_integer(
     "workers", None, "Processes to draw with (default: all cores)."
 )
@@ -55,6 +66,12 @@ _REPORT_SPREAD = flags.DEFINE_bool(
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    try:
+        synthetic.check_vocabulary(
+            _COLORS.value or None, _PATTERNS.value or None, prefix="--"
+        )
+    except ValueError as error:
+        raise app.UsageError(str(error)) from error
     start = time.time()
     total = _NUM_PRODUCTS.value
 
@@ -70,6 +87,8 @@ def main(argv):
         workers=_WORKERS.value,
         overwrite=_OVERWRITE.value,
         progress=progress,
+        colors=_COLORS.value or None,
+        patterns=_PATTERNS.value or None,
     )
     elapsed = time.time() - start
     print(

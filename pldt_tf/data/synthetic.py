@@ -199,13 +199,55 @@ def _shade(rgb, rng: np.random.Generator, amount: float) -> tuple[int, int, int]
     return tuple(int(v) for v in np.clip(np.asarray(rgb) + jitter, 0, 255))
 
 
-def sample_product(product_id: int, seed: int, variation: Variation) -> ProductSpec:
-    """Draws one product's attributes and details, deterministically."""
+def check_vocabulary(
+    colors: Sequence[str] | None,
+    patterns: Sequence[str] | None,
+    prefix: str = "",
+) -> None:
+    """Raises ValueError naming the valid names when ``colors`` or
+    ``patterns`` (restrictions of the vocabulary; None: all) is not a
+    non-empty subset of ``COLORS`` / ``PATTERNS``; ``prefix`` is put before
+    "colors" / "patterns" in the message (a flag's name)."""
+    for kind, chosen, valid in (
+        ("colors", colors, list(COLORS)),
+        ("patterns", patterns, list(PATTERNS)),
+    ):
+        if chosen is None:
+            continue
+        unknown = sorted(set(chosen) - set(valid))
+        if not chosen or unknown:
+            raise ValueError(
+                f"{prefix}{kind}={list(chosen)}: "
+                + (f"unknown {unknown}; " if unknown else "")
+                + f"choose a non-empty subset of {valid}."
+            )
+
+
+def sample_product(
+    product_id: int,
+    seed: int,
+    variation: Variation,
+    colors: Sequence[str] | None = None,
+    patterns: Sequence[str] | None = None,
+) -> ProductSpec:
+    """Draws one product's attributes and details, deterministically.
+
+    ``colors`` and ``patterns`` restrict the primary colours and patterns
+    drawn (None: all, at the usual rates); ``colors=["sky_blue"],
+    patterns=["solid"]`` leaves the category as the only attribute that
+    tells products apart (docs/category.md).
+    """
     rng = np.random.default_rng([seed, product_id, 0])
     category = CATEGORIES[rng.integers(len(CATEGORIES))]
-    primary = list(COLORS)[rng.integers(len(COLORS))]
+    colors = list(COLORS) if colors is None else list(colors)
+    primary = colors[rng.integers(len(colors))]
     secondary = rng.choice([c for c in SECONDARY_COLORS if c != primary])
-    pattern = PATTERNS[rng.choice(len(PATTERNS), p=_PATTERN_WEIGHTS)]
+    names, weights = PATTERNS, np.array(_PATTERN_WEIGHTS)
+    if patterns is not None:  # the chosen ones, at their relative rates
+        names = tuple(patterns)
+        weights = np.array([_PATTERN_WEIGHTS[PATTERNS.index(p)] for p in names])
+        weights /= weights.sum()
+    pattern = names[rng.choice(len(names), p=weights)]
     detail = variation.detail
     return ProductSpec(
         product_id=product_id,
@@ -837,8 +879,8 @@ def product_files(
 
 
 def _write_product(args) -> tuple[dict, int]:
-    folder, pid, seed, variation = args
-    spec = sample_product(pid, seed, variation)
+    folder, pid, seed, variation, colors, patterns = args
+    spec = sample_product(pid, seed, variation, colors, patterns)
     files = product_files(spec, seed, variation)
     for name, data in files:
         with open(os.path.join(folder, name), "wb") as file:
@@ -854,13 +896,16 @@ def generate(
     workers: int | None = None,
     overwrite: bool = False,
     progress=None,
+    colors: Sequence[str] | None = None,
+    patterns: Sequence[str] | None = None,
 ) -> dict:
     """Writes a synthetic LookBook: ``<output_dir>/lookbook/`` and
     ``<output_dir>/attributes.csv``.
 
     The folder is built under a temporary name and renamed into place, so an
     interrupted run leaves nothing that looks complete. The result depends only
-    on ``num_products``, ``seed`` and ``variation``, not on ``workers``.
+    on ``num_products``, ``seed``, ``variation``, ``colors`` and
+    ``patterns``, not on ``workers``.
 
     Args:
       output_dir: Folder to create.
@@ -870,6 +915,8 @@ def generate(
       workers: Processes (default: all cores).
       overwrite: Replace an existing ``output_dir``.
       progress: Optional callable receiving the number of products done.
+      colors, patterns: Restrict the primary colours / patterns drawn
+        (names from ``COLORS`` / ``PATTERNS``; None: all).
 
     Returns:
       Counts: products, images.
@@ -880,11 +927,14 @@ def generate(
         )
     if num_products < 2:
         raise ValueError(f"num_products must be >= 2, got {num_products}")
+    check_vocabulary(colors, patterns)
+    colors = None if colors is None else tuple(colors)
+    patterns = None if patterns is None else tuple(patterns)
     with atomic.atomic_folder(output_dir, overwrite) as tmp_dir:
         folder = os.path.join(tmp_dir, "lookbook")
         os.makedirs(folder)
         jobs = [
-            (folder, pid, seed, VARIATIONS[variation])
+            (folder, pid, seed, VARIATIONS[variation], colors, patterns)
             for pid in range(1, num_products + 1)
         ]
         rows, images = [], 0
