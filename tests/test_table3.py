@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -88,7 +89,7 @@ def test_table3_tool_end_to_end_and_resumes(synthetic_data, tmp_path):
         )
         + "\n"
     )
-    results, figure = tmp_path / "results.md", tmp_path / "table3.png"
+    results, figure = tmp_path / "table.md", tmp_path / "table3.png"
     command = [
         sys.executable,
         "tools/table3.py",
@@ -101,10 +102,16 @@ def test_table3_tool_end_to_end_and_resumes(synthetic_data, tmp_path):
         f"--figure={figure}",
         "--figure_rows=2",
     ]
+    (tmp_path / "table_notes.md").write_text("## Hand-written findings\n")
+    (tmp_path / "results_notes.md").write_text("## Another report's findings\n")
     first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr[-3000:]
     text = results.read_text()
     assert "| Category (probe) |" in text and "Retrieval by DD-score" in text
+    # The printed command reruns this table (its own output and figure).
+    assert f"--output_dir={tmp_path / 'runs'} --results={results}" in text
+    assert re.search(r"Chance on category is 1/\d, on colour 1/\d+ ", text)
+    assert "Hand-written findings" in text and "Another report" not in text
     assert sum(line.startswith("- **") for line in text.splitlines()) == 6
     assert figure.is_file()
     runs = json.loads((tmp_path / "runs" / "runs.json").read_text())

@@ -142,7 +142,23 @@ def comparison_figure(workdirs: dict, rows: int):
     return visualize.grid([source, *columns, target], columns=1)
 
 
-def report(table, runs, seeds, session_minutes, figure_path) -> str:
+def chance_line(records_dir: str) -> str:
+    """What guessing scores on the data set's category and colour."""
+    from pldt_tf.evaluation import probe
+
+    attributes = probe.load_attributes(records_dir).values()
+    kinds = {
+        head: len({a[head] for a in attributes})
+        for head in ("category", "primary_color")
+    }
+    return (
+        f"Best mean in bold. Chance on category is 1/{kinds['category']}, on "
+        f"colour 1/{kinds['primary_color']} (the data set's "
+        f"{kinds['category']} categories and {kinds['primary_color']} colours)."
+    )
+
+
+def report(table, runs, seeds, session_minutes, figure_path, records_dir) -> str:
     with open(os.path.join(ROOT, _BASE_FLAGS.value)) as file:
         config_text = file.read().strip()
     command = (
@@ -150,6 +166,9 @@ def report(table, runs, seeds, session_minutes, figure_path) -> str:
         f"--seeds={','.join(str(s) for s in seeds)} "
         f"--max_sources={_MAX_SOURCES.value}"
     )
+    for name in ("output_dir", "results", "figure", "figure_rows", "probe_epochs"):
+        if not flags.FLAGS[name].using_default_value:  # so the command reruns it
+            command += f" --{name}={flags.FLAGS[name].value}"
     lines = [
         "# Table 3 on the synthetic LookBook",
         "",
@@ -192,7 +211,7 @@ def report(table, runs, seeds, session_minutes, figure_path) -> str:
             )
             cells.append(f"**{cell}**" if m == best else cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "Best mean in bold. Chance on category is 1/6, on colour 1/12.", ""]
+    lines += ["", chance_line(records_dir), ""]
     lines += ["## The claims of SPEC §6", ""]
     for claim, holds, numbers, clear in claims(table):
         verdict = "holds" if holds else "does not hold"
@@ -217,8 +236,10 @@ def report(table, runs, seeds, session_minutes, figure_path) -> str:
     ]
     lines += [f"| {k} | {v / 60:.1f} min |" for k, v in sorted(runs.items())]
     lines += ["", "## The shared config", "", "```", config_text, "```", ""]
-    notes = os.path.join(os.path.dirname(_RESULTS.value) or ".", "results_notes.md")
-    if os.path.isfile(notes):  # hand-written findings, kept across reruns
+    # Hand-written findings, kept across reruns: docs/results.md's are
+    # docs/results_notes.md; another report's are its own <name>_notes.md.
+    notes = os.path.splitext(_RESULTS.value)[0] + "_notes.md"
+    if os.path.isfile(notes):
         with open(notes) as file:
             lines += [file.read().strip(), ""]
     return "\n".join(lines)
@@ -254,7 +275,11 @@ def main(argv):
 
     os.makedirs(os.path.dirname(_FIGURE.value) or ".", exist_ok=True)
     visualize.save_png(_FIGURE.value, comparison_figure(workdirs, _FIGURE_ROWS.value))
-    text = report(table, runs, seeds, (time.time() - start) / 60, _FIGURE.value)
+    from pldt_tf import train_lib
+
+    records_dir = train_lib.load_config(workdirs["c_rf_dd"]).records_dir
+    minutes = (time.time() - start) / 60
+    text = report(table, runs, seeds, minutes, _FIGURE.value, records_dir)
     with open(_RESULTS.value, "w") as file:
         file.write(text)
     print(text)
