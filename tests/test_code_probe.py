@@ -4,20 +4,16 @@ encoders, and the tool end to end."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from tool_runner import run_tool
 from train_fixtures import tiny_config
 
 from pldt_tf import train_lib
 from pldt_tf.data import pipeline
 from pldt_tf.evaluation import code_probe, probe
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_linear_accuracy_on_separable_and_on_uninformative_codes():
@@ -97,23 +93,14 @@ def test_encode_keeps_the_pipeline_order_and_the_limit(synthetic_data):
     np.testing.assert_array_equal(ids[:256], first["source_id"].numpy())
 
 
-def _run_tool(*args):
-    return subprocess.run(
-        [sys.executable, "tools/code_probe.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.mark.slow
 def test_tool_end_to_end(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
     config = tiny_config(records_dir, tmp_path / "run")  # 6 steps; keeps 3, 4 and 6
     train_lib.train(config)
     out = tmp_path / "rows.json"
-    result = _run_tool(
+    result = run_tool(
+        "tools/code_probe.py",
         f"--workdirs={config.workdir}",
         "--untrained_width=0.0625",
         "--train_photos=200",
@@ -129,6 +116,8 @@ def test_tool_end_to_end(synthetic_data, tmp_path):
         f"{config.workdir} (step {step})" for step in (3, 6)
     ]
     assert all(0.0 <= row[head] <= 1.0 for row in rows for head in code_probe.HEADS)
-    missing = _run_tool(f"--workdirs={config.workdir}", "--checkpoint_steps=5")
+    missing = run_tool(
+        "tools/code_probe.py", f"--workdirs={config.workdir}", "--checkpoint_steps=5"
+    )
     assert missing.returncode != 0
     assert "ckpt-5" in missing.stderr and "--checkpoint_steps" in missing.stderr

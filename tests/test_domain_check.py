@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from tool_runner import run_tool
 
 from pldt_tf.data import pipeline
 from pldt_tf.evaluation import domain_check, evaluate_lib, probe
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run_tool(*args):
-    return subprocess.run(
-        [sys.executable, "tools/domain_check.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def _oracle(records_dir, right: bool):
@@ -66,7 +52,8 @@ def test_tool_runs_both_batchings(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
     for batching in ("pure", "mixed"):
         out = tmp_path / f"{batching}.json"
-        result = _run_tool(
+        result = run_tool(
+            "tools/domain_check.py",
             f"--records_dir={records_dir}",
             f"--batching={batching}",
             "--width=0.0625",
@@ -84,8 +71,11 @@ def test_tool_runs_both_batchings(synthetic_data, tmp_path):
 
 def test_tool_scores_a_trained_workdir(trained_workdir, tmp_path):
     out = tmp_path / "scores.json"
-    result = _run_tool(
-        f"--workdir={trained_workdir}", "--max_sources=20", f"--json={out}"
+    result = run_tool(
+        "tools/domain_check.py",
+        f"--workdir={trained_workdir}",
+        "--max_sources=20",
+        f"--json={out}",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     scores = json.loads(out.read_text())

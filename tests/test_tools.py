@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run(*args):
-    result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
-    return result
+from tool_runner import run_tool
 
 
 @pytest.mark.slow
 def test_make_synthetic_then_build_records(tmp_path):
     out = tmp_path / "syn"
     sheet = tmp_path / "sheet.png"
-    result = _run(
+    result = run_tool(
         "tools/make_synthetic.py",
         f"--output_dir={out}",
         "--num_products=24",
@@ -32,7 +21,7 @@ def test_make_synthetic_then_build_records(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Wrote" in result.stdout and sheet.stat().st_size > 1000
-    result = _run(
+    result = run_tool(
         "tools/build_tfrecords.py",
         f"--lookbook_dir={out / 'lookbook'}",
         f"--attributes={out / 'attributes.csv'}",
@@ -44,7 +33,7 @@ def test_make_synthetic_then_build_records(tmp_path):
     manifest = json.loads((out / "records" / "dataset.json").read_text())
     assert manifest["counts"]["products"] == 24
     assert (out / "records" / "attributes.csv").exists()
-    again = _run(
+    again = run_tool(
         "tools/build_tfrecords.py",
         f"--lookbook_dir={out / 'lookbook'}",
         f"--output_dir={out / 'records'}",
@@ -53,7 +42,7 @@ def test_make_synthetic_then_build_records(tmp_path):
 
 
 def test_make_synthetic_names_an_unknown_pattern(tmp_path):
-    result = _run(
+    result = run_tool(
         "tools/make_synthetic.py", f"--output_dir={tmp_path / 'x'}", "--patterns=plaid"
     )
     assert result.returncode != 0
@@ -62,14 +51,14 @@ def test_make_synthetic_names_an_unknown_pattern(tmp_path):
 
 
 def test_build_records_requires_flags():
-    result = _run("tools/build_tfrecords.py")
+    result = run_tool("tools/build_tfrecords.py")
     assert result.returncode != 0 and "lookbook_dir" in result.stderr
 
 
 @pytest.mark.slow
 def test_gpu_check_runs_small_on_cpu(synthetic_data):
     _, records_dir = synthetic_data
-    result = _run("tools/gpu_check.py", "--small", f"--records_dir={records_dir}")
+    result = run_tool("tools/gpu_check.py", "--small", f"--records_dir={records_dir}")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line.split() for line in result.stdout.splitlines()]
     measured = {(r[0], r[1]) for r in rows if len(r) == 6 and r[-1].endswith("h")}
