@@ -141,8 +141,48 @@ def records_available(config: TrainConfig) -> bool:
     return os.path.isfile(os.path.join(config.records_dir, "dataset.json"))
 
 
+# The flag behind each setting that ``synthetic.json`` records.
+_SYNTHETIC_FLAGS = {
+    "products": "synthetic_products",
+    "seed": "data_seed",
+    "variation": "synthetic_variation",
+    "colors": "synthetic_colors",
+    "patterns": "synthetic_patterns",
+}
+
+
+def check_synthetic_settings(config: TrainConfig) -> None:
+    """Fails when the synthetic folder that ``--lookbook_dir`` lives in was
+    generated with other ``--synthetic_*`` / ``--data_seed`` settings than the
+    flags ask for: training would silently use the other data set."""
+    if config.synthetic_products <= 0 or not config.lookbook_dir:
+        return
+    data_dir = os.path.dirname(os.path.abspath(config.lookbook_dir))
+    expected = synthetic.settings(
+        config.synthetic_products,
+        config.data_seed,
+        config.synthetic_variation,
+        config.synthetic_colors or None,
+        config.synthetic_patterns or None,
+    )
+    mismatch = synthetic.settings_mismatch(data_dir, expected)
+    if mismatch:
+        differences = "; ".join(
+            f"--{_SYNTHETIC_FLAGS[key]} asks for {wanted!r}, it has {recorded!r}"
+            for key, (recorded, wanted) in mismatch.items()
+        )
+        raise ValueError(
+            f"{data_dir} holds a synthetic set generated with other settings "
+            f"({differences}; see {synthetic.SETTINGS_NAME} there). Point "
+            "--lookbook_dir and --records_dir at another folder, or delete "
+            f"{data_dir} to generate it again with these flags."
+        )
+
+
 def check_data_source(config: TrainConfig) -> None:
-    """Fails early when there is no records folder and no way to make one."""
+    """Fails early when there is no records folder and no way to make one,
+    or when the synthetic folder was drawn with other settings."""
+    check_synthetic_settings(config)
     if records_available(config):
         return
     lookbook_dir = config.lookbook_dir

@@ -32,7 +32,9 @@ flags.DEFINE_integer(
     "synthetic_products",
     _D.synthetic_products,
     "If > 0 and --lookbook_dir is missing, generate the synthetic LookBook with "
-    "this many products there (the embedded default).",
+    "this many products there (the embedded default). An existing synthetic "
+    "folder must have been drawn with the same --synthetic_* and --data_seed "
+    "flags (its synthetic.json says), or training stops and says so.",
 )
 flags.DEFINE_enum(
     "synthetic_variation",

@@ -28,6 +28,11 @@ def test_generated_folder_is_in_lookbook_layout(synthetic_data):
     assert min(photos) >= 1 and max(photos) <= 15
     attributes = synthetic.read_attributes(os.path.join(data_dir, "attributes.csv"))
     assert set(attributes) == set(products)
+    assert synthetic.read_settings(data_dir) == synthetic.settings(60, seed=3)
+    assert synthetic.settings_mismatch(data_dir, synthetic.settings(60, 3)) == {}
+    assert synthetic.settings_mismatch(
+        data_dir, synthetic.settings(60, 3, "mild", colors=["red"])
+    ) == {"variation": ("full", "mild"), "colors": (None, ["red"])}
     first = attributes[min(attributes)]
     assert set(first) == {"category", "primary_color", "secondary_color", "pattern"}
     assert first["primary_color"] != first["secondary_color"]

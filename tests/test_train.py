@@ -335,6 +335,24 @@ def test_prepare_data_generates_the_embedded_default(tmp_path):
     assert manifest["counts"]["products"] == 30
     assert manifest["attributes_file"] == "attributes.csv"
     assert train_lib.prepare_data(config) == manifest  # second call reuses it
+    # The same folder under other generation flags is refused, naming them,
+    # and left as it was.
+    settings = os.path.join(tmp_path, "data", "synthetic.json")
+    with open(settings) as file:
+        recorded = file.read()
+    for change, message in (
+        ({"synthetic_variation": "full"}, "--synthetic_variation asks for 'full'"),
+        ({"synthetic_colors": ("red",)}, r"--synthetic_colors asks for \['red'\]"),
+        ({"synthetic_products": 40, "data_seed": 1}, "--data_seed asks for 1"),
+    ):
+        with pytest.raises(ValueError, match=message + ".*delete"):
+            train_lib.prepare_data(dataclasses.replace(config, **change))
+    with open(settings) as file:
+        assert file.read() == recorded
+    assert train_lib.prepare_data(config) == manifest
+    # A folder with no recorded settings (a real LookBook) is not checked.
+    os.remove(settings)
+    assert train_lib.prepare_data(dataclasses.replace(config, data_seed=5)) == manifest
     bad = dataclasses.replace(
         config,
         records_dir=str(tmp_path / "r2"),

@@ -1,6 +1,7 @@
 r"""Generates the synthetic LookBook (the project's embedded default data set).
 
-Writes <output_dir>/lookbook/ (LookBook layout) and <output_dir>/attributes.csv.
+Writes <output_dir>/lookbook/ (LookBook layout), <output_dir>/attributes.csv and
+<output_dir>/synthetic.json (the settings it was drawn with).
 
   python tools/make_synthetic.py --output_dir=data/synthetic --num_products=1000 \
       --contact_sheet=docs/images/synthetic_contact_sheet.png --report_spread
@@ -16,7 +17,9 @@ from absl import app, flags, logging
 from pldt_tf.data import synthetic
 
 _OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", "data/synthetic", "Folder to create (lookbook/ + attributes.csv)."
+    "output_dir",
+    "data/synthetic",
+    "Folder to create (lookbook/, attributes.csv, synthetic.json).",
 )
 _NUM_PRODUCTS = flags.DEFINE_integer(
     "num_products",

@@ -4,7 +4,8 @@ Writes a flat folder in LookBook's layout — ``PID%06d_CLEAN1_IID%06d.jpg``
 product shots on white, ``PID%06d_CLEAN0_IID%06d.jpg`` photos of a person
 wearing the product — plus ``attributes.csv`` (product id → category, primary
 colour, secondary colour, pattern), so the real ingestion path runs on it and
-attribute capture can be scored.
+attribute capture can be scored, and ``synthetic.json`` (the settings it was
+drawn with, so a folder is never silently reused for other settings).
 
 The product shot is deliberately *not* a function of the person photo (the
 paper's premise, Fig. 1): scale, offset, rotation, sleeve angles,
@@ -26,6 +27,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import math
 import multiprocessing
 import os
@@ -899,8 +901,9 @@ def generate(
     colors: Sequence[str] | None = None,
     patterns: Sequence[str] | None = None,
 ) -> dict:
-    """Writes a synthetic LookBook: ``<output_dir>/lookbook/`` and
-    ``<output_dir>/attributes.csv``.
+    """Writes a synthetic LookBook: ``<output_dir>/lookbook/``,
+    ``<output_dir>/attributes.csv`` and ``<output_dir>/synthetic.json`` (the
+    settings below).
 
     The folder is built under a temporary name and renamed into place, so an
     interrupted run leaves nothing that looks complete. The result depends only
@@ -950,7 +953,59 @@ def generate(
             writer = csv.DictWriter(file, fieldnames=ATTRIBUTE_FIELDS)
             writer.writeheader()
             writer.writerows(rows)
+        with open(os.path.join(tmp_dir, SETTINGS_NAME), "w") as file:
+            json.dump(
+                settings(num_products, seed, variation, colors, patterns),
+                file,
+                indent=2,
+            )
     return {"products": len(rows), "images": images}
+
+
+SETTINGS_NAME = "synthetic.json"
+
+
+def settings(
+    num_products: int,
+    seed: int = 0,
+    variation: str = "full",
+    colors: Sequence[str] | None = None,
+    patterns: Sequence[str] | None = None,
+) -> dict:
+    """What a synthetic folder's draws depend on, as ``generate`` records it
+    in ``<output_dir>/synthetic.json`` (None: the whole vocabulary)."""
+    return {
+        "products": int(num_products),
+        "seed": int(seed),
+        "variation": variation,
+        "colors": None if colors is None else list(colors),
+        "patterns": None if patterns is None else list(patterns),
+    }
+
+
+def read_settings(output_dir: str) -> dict | None:
+    """The settings a synthetic folder was generated with; None when it has
+    no ``synthetic.json`` (a real LookBook, or a folder drawn before the
+    settings were recorded)."""
+    path = os.path.join(output_dir, SETTINGS_NAME)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as file:
+        return json.load(file)
+
+
+def settings_mismatch(output_dir: str, expected: dict) -> dict[str, tuple]:
+    """{setting: (recorded, expected)} for every setting of ``expected``
+    that differs from the one ``output_dir`` was generated with; empty when
+    they agree or nothing was recorded."""
+    recorded = read_settings(output_dir)
+    if recorded is None:
+        return {}
+    return {
+        key: (recorded.get(key), value)
+        for key, value in expected.items()
+        if recorded.get(key) != value
+    }
 
 
 def read_attributes(path: str) -> dict[int, dict]:
