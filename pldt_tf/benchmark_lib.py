@@ -67,21 +67,32 @@ def _sync(outputs):
     return {k: v.numpy() for k, v in outputs.items()}
 
 
-def train_step_rate(step, batches, steps: int, repeats: int) -> float:
+def train_step_rate(step, batches, steps: int, repeats: int, warmup: int = 2) -> float:
     """Median images/s of ``step`` (a compiled ``train_step``) over
-    ``batches`` (an iterator)."""
-    batch_size = None
+    ``batches`` (an iterator): ``repeats`` timed runs of ``steps`` steps each
+    after ``warmup`` untimed runs (by default two: tracing, then oneDNN's
+    first-use kernel setup).
+
+    Raises:
+      FloatingPointError: when the last step's outputs are not finite (the
+        rate of a diverged step means nothing).
+    """
+    import numpy as np
+
+    batch_size, last = None, {}
 
     def run():
-        nonlocal batch_size
+        nonlocal batch_size, last
         for _ in range(steps):
             data = next(batches)
             batch_size = int(data["source"].shape[0])
             outputs = step(data)
-        _sync(outputs)
+        last = _sync(outputs)
 
-    # Two warm-up repetitions: tracing, then oneDNN's first-use kernel setup.
-    times = _median_seconds(run, repeats, warmup=2)
+    times = _median_seconds(run, repeats, warmup=warmup)
+    bad = sorted(k for k, v in last.items() if not np.all(np.isfinite(v)))
+    if bad:
+        raise FloatingPointError(f"training step outputs not finite: {bad}")
     return steps * batch_size / statistics.median(times)
 
 

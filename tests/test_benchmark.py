@@ -87,6 +87,24 @@ def test_watch_process_names_the_failing_command():
 
 
 @pytest.mark.slow
+def test_train_step_rate_counts_images_and_refuses_a_diverged_step():
+    calls = []
+
+    def step(data):
+        calls.append(1)
+        return {"loss/converter": tf.constant(float(len(calls)))}
+
+    batches = iter(lambda: {"source": tf.zeros([4, 2])}, None)
+    rate = benchmark_lib.train_step_rate(step, batches, steps=3, repeats=2, warmup=1)
+    assert len(calls) == 9 and rate > 0  # (1 warm-up + 2 timed) runs × 3 steps
+
+    def diverged(data):
+        return {"loss/converter": tf.constant(float("nan")), "d": tf.ones([2])}
+
+    with pytest.raises(FloatingPointError, match=r"\['loss/converter'\]"):
+        benchmark_lib.train_step_rate(diverged, batches, steps=1, repeats=1)
+
+
 def test_benchmark_tool_end_to_end(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
     output = tmp_path / "figures.json"

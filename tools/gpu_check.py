@@ -21,9 +21,7 @@ batch 8, 3 steps) so that the script runs on a CPU.
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 
 from absl import app, flags
 
@@ -67,6 +65,8 @@ def describe_devices() -> str:
 
 def time_training(width, batch, method, selection, precision, xla, warmup, steps):
     """Seconds per training step, median over ``steps`` single-step timings."""
+    import itertools
+
     import numpy as np
     import tensorflow as tf
 
@@ -81,18 +81,10 @@ def time_training(width, batch, method, selection, precision, xla, warmup, steps
         for key in ("source", "target", "negative")
     }
     step = tf.function(model.train_step, jit_compile=xla)
-    for _ in range(warmup):
-        outputs = step(data)
-    outputs["loss/converter"].numpy()  # waits for the warm-up steps
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        outputs = step(data)
-        loss = float(outputs["loss/converter"].numpy())
-        times.append(time.perf_counter() - start)
-    if not np.isfinite(loss):
-        raise FloatingPointError(f"the converter's loss is {loss}")
-    return statistics.median(times)
+    rate = benchmark_lib.train_step_rate(
+        step, itertools.repeat(data), steps=1, repeats=steps, warmup=warmup
+    )
+    return batch / rate
 
 
 def main(argv):
