@@ -111,28 +111,13 @@ def validate(config: TrainConfig) -> None:
         )
     if config.steps_per_epoch is not None and config.steps_per_epoch <= 0:
         raise ValueError("--steps_per_epoch must be > 0 (or unset for one pass).")
-    if config.direction == "product_to_human" and config.negatives == "stored":
-        raise ValueError(
-            "--negatives=stored holds product images; --direction=product_to_human "
-            "needs photos of other products: use --negatives=fresh."
-        )
-    if not 0.0 <= config.hard_negatives <= 1.0:
-        raise ValueError(
-            f"--hard_negatives={config.hard_negatives} must lie in [0, 1]: the "
-            "share of negatives drawn among colour neighbours (0: the paper)."
-        )
-    if config.hard_negative_pool < 1:
-        raise ValueError(
-            f"--hard_negative_pool={config.hard_negative_pool} must be >= 1."
-        )
-    if config.hard_negatives and (
-        config.direction != "human_to_product" or config.negatives != "fresh"
-    ):
-        raise ValueError(
-            "--hard_negatives draws colour-matched product images: it needs "
-            "--direction=human_to_product and --negatives=fresh (or set "
-            "--hard_negatives=0)."
-        )
+    pipeline.check_negatives(
+        config.negatives,
+        config.direction,
+        config.hard_negatives,
+        config.hard_negative_pool,
+        prefix="--",
+    )
     if not config.workdir:
         raise ValueError("--workdir is empty: name a folder for checkpoints and logs.")
 

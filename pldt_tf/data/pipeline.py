@@ -75,25 +75,46 @@ class PipelineOptions:
             raise ValueError(
                 f"negatives must be one of {NEGATIVE_MODES}, got {self.negatives!r}"
             )
-        if self.direction == "product_to_human" and self.negatives == "stored":
-            raise ValueError(
-                "Stored negatives are product images, but product_to_human needs "
-                "photos of other products: use negatives='fresh'."
-            )
-        if not 0.0 <= self.hard_negatives <= 1.0 or self.hard_negative_pool < 1:
-            raise ValueError(
-                "hard_negatives must lie in [0, 1] and hard_negative_pool be >= 1, "
-                f"got {self.hard_negatives} and {self.hard_negative_pool}"
-            )
-        if self.hard_negatives and (
-            self.direction != "human_to_product" or self.negatives != "fresh"
-        ):
-            raise ValueError(
-                "hard_negatives draws colour-matched product images: it needs "
-                "direction='human_to_product' and negatives='fresh'."
-            )
+        check_negatives(
+            self.negatives,
+            self.direction,
+            self.hard_negatives,
+            self.hard_negative_pool,
+        )
         if self.shuffle_buffer < 1 or self.cycle_length < 1:
             raise ValueError("shuffle_buffer and cycle_length must be >= 1")
+
+
+def check_negatives(
+    negatives: str,
+    direction: str,
+    hard_negatives: float,
+    hard_negative_pool: int,
+    prefix: str = "",
+) -> None:
+    """Raises ValueError when the negative options do not go together;
+    ``prefix`` is put before each option's name in the message (``--`` for
+    the training flags)."""
+    p = prefix
+    if direction == "product_to_human" and negatives == "stored":
+        raise ValueError(
+            f"{p}negatives=stored holds product images, but "
+            f"{p}direction=product_to_human needs photos of other products: "
+            f"use {p}negatives=fresh."
+        )
+    if not 0.0 <= hard_negatives <= 1.0:
+        raise ValueError(
+            f"{p}hard_negatives={hard_negatives} must lie in [0, 1]: the share "
+            "of negatives drawn among colour neighbours (0: the paper)."
+        )
+    if hard_negative_pool < 1:
+        raise ValueError(f"{p}hard_negative_pool={hard_negative_pool} must be >= 1.")
+    if hard_negatives and (direction != "human_to_product" or negatives != "fresh"):
+        raise ValueError(
+            f"{p}hard_negatives draws colour-matched product images: it needs "
+            f"{p}direction=human_to_product and {p}negatives=fresh (or set "
+            f"{p}hard_negatives=0)."
+        )
 
 
 def _interleaved(files, options: PipelineOptions, seed, shuffle: bool):
