@@ -65,6 +65,8 @@ SECONDARY_COLORS = {**COLORS, "white": (245, 245, 245)}
 PATTERNS = ("solid", "horizontal_stripes", "vertical_stripes", "dots", "checks", "logo")
 _PATTERN_WEIGHTS = (0.3, 0.14, 0.14, 0.14, 0.14, 0.14)
 LOGO_SHAPES = ("circle", "square", "triangle", "diamond", "star")
+# The settings a folder was drawn with (see ``settings``), next to lookbook/.
+SETTINGS_NAME = "synthetic.json"
 ATTRIBUTE_FIELDS = (
     "product_id",
     "category",
@@ -960,9 +962,6 @@ def generate(
                 indent=2,
             )
     return {"products": len(rows), "images": images}
-
-
-SETTINGS_NAME = "synthetic.json"
 
 
 def settings(
