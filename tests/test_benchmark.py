@@ -86,7 +86,6 @@ def test_watch_process_names_the_failing_command():
         )
 
 
-@pytest.mark.slow
 def test_train_step_rate_counts_images_and_refuses_a_diverged_step():
     calls = []
 
@@ -105,6 +104,7 @@ def test_train_step_rate_counts_images_and_refuses_a_diverged_step():
         benchmark_lib.train_step_rate(diverged, batches, steps=1, repeats=1)
 
 
+@pytest.mark.slow
 def test_benchmark_tool_end_to_end(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
     output = tmp_path / "figures.json"
