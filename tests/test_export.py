@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from tool_runner import run_tool
 
 import lookbook_fixtures as fx
 from pldt_tf import export_lib, train_lib
@@ -48,17 +49,11 @@ def test_signatures_match_keras_in_a_fresh_process(exported, trained_workdir, tm
     photos = rng.integers(0, 256, (2, 90, 60, 3), dtype=np.uint8)
     encoded = [tf.io.encode_png(p).numpy() for p in photos]
     np.save(tmp_path / "in.npy", {"float": floats, "uint8": photos, "bytes": encoded})
-    result = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(ROOT, "tests", "export_check.py"),
-            path,
-            str(tmp_path / "in.npy"),
-            str(tmp_path / "out.npy"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_tool(
+        "tests/export_check.py",
+        path,
+        str(tmp_path / "in.npy"),
+        str(tmp_path / "out.npy"),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "serving_default" in result.stdout and "transfer_float" in result.stdout

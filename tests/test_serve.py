@@ -16,6 +16,7 @@ import urllib.request
 import numpy as np
 import pytest
 from PIL import Image
+from tool_runner import run_tool
 from werkzeug.serving import make_server
 
 import lookbook_fixtures as fx
@@ -171,16 +172,11 @@ def _run_client(tmp_path, *flags):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(fx.jpeg_bytes(fx.solid(100, 70, (30, 160, 60))))
     out = tmp_path / "product.png"
-    result = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(ROOT, "tools", "serving_client.py"),
-            f"--input={photo}",
-            f"--output={out}",
-            *flags,
-        ],
-        capture_output=True,
-        text=True,
+    result = run_tool(
+        "tools/serving_client.py",
+        f"--input={photo}",
+        f"--output={out}",
+        *flags,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
+from tool_runner import run_tool
 
 from pldt_tf.evaluation import table3_lib
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _table(**overrides):
@@ -90,9 +86,7 @@ def test_table3_tool_end_to_end_and_resumes(synthetic_data, tmp_path):
         + "\n"
     )
     results, figure = tmp_path / "table.md", tmp_path / "table3.png"
-    command = [
-        sys.executable,
-        "tools/table3.py",
+    args = [
         f"--base_flags={base}",
         "--seeds=0,1",
         f"--output_dir={tmp_path / 'runs'}",
@@ -104,7 +98,8 @@ def test_table3_tool_end_to_end_and_resumes(synthetic_data, tmp_path):
     ]
     (tmp_path / "table_notes.md").write_text("## Hand-written findings\n")
     (tmp_path / "results_notes.md").write_text("## Another report's findings\n")
-    first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    # No time limit: Table 3 trains 8 runs.
+    first = run_tool("tools/table3.py", *args, timeout=None)
     assert first.returncode == 0, first.stderr[-3000:]
     text = results.read_text()
     assert "| Category (probe) |" in text and "Retrieval by DD-score" in text
@@ -116,7 +111,7 @@ def test_table3_tool_end_to_end_and_resumes(synthetic_data, tmp_path):
     assert figure.is_file()
     runs = json.loads((tmp_path / "runs" / "runs.json").read_text())
     assert len(runs) == 8  # 4 methods x 2 seeds
-    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    again = run_tool("tools/table3.py", *args, timeout=None)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "pldt_tf.train" not in again.stdout  # nothing retrained
     assert json.loads((tmp_path / "runs" / "runs.json").read_text()) == runs

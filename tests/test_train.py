@@ -14,6 +14,7 @@ import time
 
 import pytest
 import tensorflow as tf
+from tool_runner import run_tool
 from train_fixtures import tiny_config
 
 from pldt_tf import callbacks, train_lib
@@ -137,13 +138,7 @@ def test_health_check_flags_the_batch_norm_exploit():
 @pytest.mark.slow
 @pytest.mark.parametrize("selection", model_lib.SELECTIONS)
 def test_mirrored_step_equals_single_device_step(selection):
-    result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "tests", "distributed_step.py"), selection],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    result = run_tool("tests/distributed_step.py", selection)
     assert result.returncode == 0, result.stderr[-3000:]
     match = re.search(r"replicas=(\d+) max_diff=(\S+) moved=(\S+)", result.stdout)
     assert match, result.stdout

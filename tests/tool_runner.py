@@ -9,13 +9,16 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_tool(script: str, *args: str) -> subprocess.CompletedProcess:
+def run_tool(
+    script: str, *args: str, timeout: float | None = 300
+) -> subprocess.CompletedProcess:
     """``python <script> <args>`` from the repository root (``script`` relative
-    to it, e.g. ``tools/code_probe.py``), output captured as text, 300 s cap."""
+    to it, e.g. ``tools/code_probe.py``), output captured as text, cut off
+    after ``timeout`` seconds (None: never)."""
     return subprocess.run(
         [sys.executable, script, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
