@@ -4,11 +4,11 @@ tool run end to end at a tiny size."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import pytest
 import tensorflow as tf
+from tool_runner import run_tool
 
 from pldt_tf import benchmark_lib, flops, networks
 
@@ -108,25 +108,20 @@ def test_train_step_rate_counts_images_and_refuses_a_diverged_step():
 def test_benchmark_tool_end_to_end(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
     output = tmp_path / "figures.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pldt_tf.benchmark",
-            f"--records_dir={records_dir}",
-            "--sections=ceiling,train,inference",
-            "--width=0.0625",
-            "--batch_size=4",
-            "--matmul_size=256",
-            "--steps=1",
-            "--repeats=1",
-            "--latency_calls=10",
-            "--inference_batch=4",
-            f"--json={output}",
-            f"--profile_dir={tmp_path / 'profile'}",
-        ],
-        capture_output=True,
-        text=True,
+    result = run_tool(
+        "-m",
+        "pldt_tf.benchmark",
+        f"--records_dir={records_dir}",
+        "--sections=ceiling,train,inference",
+        "--width=0.0625",
+        "--batch_size=4",
+        "--matmul_size=256",
+        "--steps=1",
+        "--repeats=1",
+        "--latency_calls=10",
+        "--inference_batch=4",
+        f"--json={output}",
+        f"--profile_dir={tmp_path / 'profile'}",
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]

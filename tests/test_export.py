@@ -4,8 +4,6 @@ preprocessing parity with the training data path, bad requests, CLI."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,8 +13,6 @@ from tool_runner import run_tool
 import lookbook_fixtures as fx
 from pldt_tf import export_lib, train_lib
 from pldt_tf.data import lookbook, preprocess
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _keras_uint8(converter, padded):
@@ -129,52 +125,35 @@ def test_bad_requests_fail_with_invalid_argument(exported):
 @pytest.mark.slow
 def test_saved_model_cli_show_and_run(exported, tmp_path):
     _, path = exported
-    cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
-    show = subprocess.run(
-        [*cli, "show", "--dir", path, "--all"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    cli = ("-m", "tensorflow.python.tools.saved_model_cli")
+    show = run_tool(*cli, "show", "--dir", path, "--all")
     assert show.returncode == 0, show.stderr[-2000:]
     for name in ("serving_default", "transfer_uint8", "transfer_float"):
         assert f"signature_def['{name}']" in show.stdout
     np.save(tmp_path / "x.npy", np.zeros((1, 64, 64, 3), np.float32))
-    run = subprocess.run(
-        [
-            *cli,
-            "run",
-            "--dir",
-            path,
-            "--tag_set",
-            "serve",
-            "--signature_def",
-            "transfer_float",
-            "--inputs",
-            f"images={tmp_path / 'x.npy'}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run = run_tool(
+        *cli,
+        "run",
+        "--dir",
+        path,
+        "--tag_set",
+        "serve",
+        "--signature_def",
+        "transfer_float",
+        "--inputs",
+        f"images={tmp_path / 'x.npy'}",
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "image" in run.stdout
 
 
 def test_export_cli(trained_workdir, tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pldt_tf.export",
-            f"--workdir={trained_workdir}",
-            f"--export_dir={tmp_path}",
-            "--version=7",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
+    result = run_tool(
+        "-m",
+        "pldt_tf.export",
+        f"--workdir={trained_workdir}",
+        f"--export_dir={tmp_path}",
+        "--version=7",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert os.path.isfile(tmp_path / "pldt" / "7" / "saved_model.pb")

@@ -7,8 +7,6 @@ import concurrent.futures
 import io
 import json
 import os
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -21,8 +19,6 @@ from werkzeug.serving import make_server
 
 import lookbook_fixtures as fx
 from pldt_tf import server_lib
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +141,7 @@ def test_transfer_cli_writes_reports_and_keeps_existing(exported, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "p0.png").write_bytes(b"keep me")
-    command = [
-        sys.executable,
+    result = run_tool(
         "-m",
         "pldt_tf.transfer",
         f"--model={os.path.join(base, 'pldt')}",
@@ -154,9 +149,6 @@ def test_transfer_cli_writes_reports_and_keeps_existing(exported, tmp_path):
         f"--output={out}",
         "--batch_size=2",
         "--sheet",
-    ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=300, cwd=ROOT
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Wrote 2 images" in result.stdout and "1 unreadable" in result.stdout
