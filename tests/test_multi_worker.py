@@ -12,8 +12,7 @@ import tempfile
 
 import numpy as np
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tool_runner import ROOT, run_tool
 
 
 def _free_ports(count: int) -> list[int]:
@@ -81,14 +80,8 @@ def test_two_workers_equal_one_process(selection, tmp_path):
     )
     assert all("replicas=2" in text for text in printed), printed
     single = str(tmp_path / "single.npz")
-    result = subprocess.run(
-        [sys.executable, script, "single", single, selection],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_tool(script, "single", single, selection)
+    assert result.returncode == 0, result.stderr[-3000:]
     moved = float(re.search(r"moved=(\S+)", result.stdout)[1])
     assert moved > 1e-4  # the steps really changed the weights
     first, second, reference = (np.load(p) for p in (*outputs, single))

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _ruff(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True
-    )
+from tool_runner import run_tool
 
 
 def test_ruff_lint_is_clean():
-    result = _ruff("check", ".")
+    result = run_tool("-m", "ruff", "check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_is_clean():
-    result = _ruff("format", "--check", ".")
+    result = run_tool("-m", "ruff", "format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr

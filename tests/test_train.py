@@ -14,14 +14,12 @@ import time
 
 import pytest
 import tensorflow as tf
-from tool_runner import run_tool
+from tool_runner import ROOT, run_tool
 from train_fixtures import tiny_config
 
 from pldt_tf import callbacks, train_lib
 from pldt_tf import config as config_lib
 from pldt_tf import model as model_lib
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
