@@ -58,6 +58,19 @@ def test_frechet_distance():
     assert probe_lib.frechet_distance(a, shifted) == pytest.approx(8 * 4.0, rel=1e-6)
 
 
+def test_confusion_counts_true_rows_against_predicted_columns():
+    labels = np.array([0, 0, 1, 2, 2, 2])
+    predicted = np.array([0, 1, 1, 2, 0, 2])
+    np.testing.assert_array_equal(
+        probe_lib.confusion(predicted, labels, 3),
+        [[1, 1, 0], [0, 1, 0], [1, 0, 2]],
+    )
+    # A class no photo has is an all-zero row; the matrix keeps its size.
+    np.testing.assert_array_equal(
+        probe_lib.confusion(np.array([3]), np.array([0]), 4)[0], [0, 0, 0, 1]
+    )
+
+
 def test_retrieval_finds_the_product_of_an_identical_image():
     rng = np.random.default_rng(3)
     gallery = rng.uniform(-1, 1, (6, 64, 64, 3)).astype(np.float32)
@@ -104,10 +117,28 @@ def test_evaluate_end_to_end(trained_workdir, synthetic_data):
     assert scores["retrieval_top1"] <= scores["retrieval_top5"]
     assert os.path.isfile(probe_lib.probe_path(records_dir))  # cached for next time
     with open(os.path.join(trained_workdir, "evaluation-test.json")) as file:
-        assert json.load(file)["photos"] == results["photos"] > 0
+        written = json.load(file)
+    assert written["photos"] == results["photos"] > 0
+    # The category confusion: one row per category, all photos counted, its
+    # diagonal share equal to the probe's category accuracy; and the share
+    # per true category, for the categories the split has.
+    confusion = written[evaluate_lib.CONFUSION]
+    counts = np.array(confusion["counts"])
+    assert confusion["classes"] == probe_lib.HEADS["category"]
+    assert counts.shape == (6, 6) and counts.sum() == results["photos"]
+    assert np.trace(counts) / counts.sum() == pytest.approx(
+        scores["probe_on_generated"]["category"]
+    )
+    by_category = scores["probe_category_by_true_category"]
+    names = confusion["classes"]
+    present = [n for n, row in zip(names, counts, strict=True) if row.sum()]
+    assert sorted(by_category) == sorted(present)
+    assert evaluate_lib.CONFUSION not in scores  # the scores stay numbers
     assert os.path.isfile(os.path.join(trained_workdir, "comparison-test.png"))
     with open(os.path.join(trained_workdir, "evaluation-test.md")) as file:
-        assert "| rmse |" in file.read()
+        report = file.read()
+    assert "| rmse |" in report
+    assert "| photo's category | t_shirt |" in report
 
 
 def test_retrieval_by_score_picks_the_best_scored_gallery_image():

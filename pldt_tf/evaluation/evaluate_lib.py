@@ -20,6 +20,10 @@ from pldt_tf.data import pipeline, records, synthetic
 from pldt_tf.evaluation import probe as probe_lib
 from pldt_tf.evaluation import retrieval
 
+# Key of the probe's category confusion counts (kept beside the scores,
+# which are all numbers).
+CONFUSION = "probe_category_confusion"
+
 
 def generate_split(converter, records_dir: str, split: str, direction: str) -> dict:
     """Sources, generated images, ground truth and ids of a whole split."""
@@ -131,16 +135,27 @@ def probe_scores(records_dir: str, split: str, data: dict, epochs: int) -> dict:
     real, real_ids = probe_lib.product_arrays(records_dir, split)
     on_real = probe_lib.predict(probe, real)
     on_generated = probe_lib.predict(probe, data["generated"])
+    labels = probe_lib.labels_for(data["source_id"], attributes)
+    names = probe_lib.HEADS["category"]
+    counts = probe_lib.confusion(
+        on_generated["category"], labels["category"], len(names)
+    )
     return {
         "probe_on_real_products": probe_lib.accuracies(
             on_real, probe_lib.labels_for(real_ids, attributes)
         ),
-        "probe_on_generated": probe_lib.accuracies(
-            on_generated, probe_lib.labels_for(data["source_id"], attributes)
-        ),
+        "probe_on_generated": probe_lib.accuracies(on_generated, labels),
+        # Share of each true category's drawings the probe reads as that
+        # category (categories with no photo in the split are left out).
+        "probe_category_by_true_category": {
+            name: float(row[i] / row.sum())
+            for i, (name, row) in enumerate(zip(names, counts, strict=True))
+            if row.sum()
+        },
         "realism_frechet": probe_lib.frechet_distance(
             on_generated["features"], on_real["features"]
         ),
+        CONFUSION: {"classes": names, "counts": counts.tolist()},
     }
 
 
@@ -176,6 +191,19 @@ def markdown(results: dict) -> str:
                 lines.append(f"| {key} / {sub} | {v:.4f} |")
         else:
             lines.append(f"| {key} | {value:.4f} |")
+    if results.get(CONFUSION):
+        classes = results[CONFUSION]["classes"]
+        lines += [
+            "",
+            "## The probe's category on the generated images",
+            "",
+            "Rows: the photo's true category; columns: what the probe reads.",
+            "",
+            "| photo's category | " + " | ".join(classes) + " |",
+            "|---" * (len(classes) + 1) + "|",
+        ]
+        for name, row in zip(classes, results[CONFUSION]["counts"], strict=True):
+            lines.append(f"| {name} | " + " | ".join(str(c) for c in row) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -231,6 +259,7 @@ def evaluate(
         "max_sources": max_sources,
         "records_dir": records_dir,
         "scores": scores,
+        CONFUSION: scores.pop(CONFUSION, None),
     }
     suffix = split if method == "converter" else f"{split}-{method}"
     base = os.path.join(workdir, f"evaluation-{suffix}")

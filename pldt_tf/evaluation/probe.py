@@ -149,6 +149,12 @@ def accuracies(predicted: dict, labels: dict) -> dict[str, float]:
     return scores
 
 
+def confusion(predicted: np.ndarray, labels: np.ndarray, classes: int) -> np.ndarray:
+    """[classes, classes] counts: row = true class, column = predicted class."""
+    flat = np.asarray(labels) * classes + np.asarray(predicted)
+    return np.bincount(flat, minlength=classes * classes).reshape(classes, classes)
+
+
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets."""
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
