@@ -249,6 +249,7 @@ def evaluate(
         scores.update(probe_scores(records_dir, split, data, probe_epochs))
     if human_to_product:
         scores.update(retrieval_scores(records_dir, split, data))
+    confusion = scores.pop(CONFUSION, None)  # counts, not a score
     results = {
         "workdir": workdir,
         "method": method,
@@ -259,7 +260,7 @@ def evaluate(
         "max_sources": max_sources,
         "records_dir": records_dir,
         "scores": scores,
-        CONFUSION: scores.pop(CONFUSION, None),
+        CONFUSION: confusion,
     }
     suffix = split if method == "converter" else f"{split}-{method}"
     base = os.path.join(workdir, f"evaluation-{suffix}")
