@@ -38,9 +38,9 @@ def networks_at(width):
 
 def tf_side(data, out, epsilon):
     import keras
-    import tensorflow as tf
 
     from pldt_tf import model as model_lib
+    from pldt_tf.data.preprocess import to_unit_range as unit
 
     keras.utils.set_random_seed(1)
     nets = networks_at(WIDTH)
@@ -53,9 +53,6 @@ def tf_side(data, out, epsilon):
     initial = [net.get_weights() for net in nets]
     for name, weights in zip("cra", initial, strict=True):
         saved.update({f"init_{name}_{i}": w for i, w in enumerate(weights)})
-
-    def unit(x):
-        return tf.constant(x.astype(np.float32) / 127.5 - 1.0)
 
     batch = {
         "source": unit(data["train_photos"][idx]),

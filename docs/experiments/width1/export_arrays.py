@@ -19,11 +19,8 @@ import sys
 
 import numpy as np
 
+from pldt_tf import visualize
 from pldt_tf.data import pipeline
-
-
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def main(records_dir: str, out: str) -> None:
@@ -35,8 +32,8 @@ def main(records_dir: str, out: str) -> None:
         ids, first, index = np.unique(
             data["source_id"], return_index=True, return_inverse=True
         )
-        arrays[f"{split}_photos"] = to_uint8(data["source"])
-        arrays[f"{split}_products"] = to_uint8(data["target"][first])
+        arrays[f"{split}_photos"] = visualize.to_uint8(data["source"])
+        arrays[f"{split}_products"] = visualize.to_uint8(data["target"][first])
         arrays[f"{split}_product_index"] = index.astype(np.int32)
         arrays[f"{split}_product_ids"] = ids
         print(split, arrays[f"{split}_photos"].shape, len(ids), "products")

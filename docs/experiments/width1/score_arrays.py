@@ -20,6 +20,7 @@ import sys
 import numpy as np
 
 from pldt_tf import visualize
+from pldt_tf.data import preprocess
 from pldt_tf.evaluation import code_probe, evaluate_lib
 from pldt_tf.evaluation import probe as probe_lib
 
@@ -35,7 +36,7 @@ def as_float32(codes: np.ndarray) -> np.ndarray:
 
 
 def unit(images: np.ndarray) -> np.ndarray:
-    return images.astype(np.float32) / 127.5 - 1.0
+    return preprocess.to_unit_range(images).numpy()
 
 
 def main(records_dir: str, arrays_path: str, out: str, *snapshots: str) -> None:

@@ -31,7 +31,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.normpath(os.path.join(HERE, "..", "..", ".."))]
 from arrays import load  # noqa: E402
 
-from pldt_tf import networks  # noqa: E402
+from pldt_tf import networks, visualize  # noqa: E402
+
+
+def to_unit(images):
+    """uint8 [0, 255] → float32 [-1, 1] (as ``preprocess.to_unit_range``)."""
+    return images.astype(jnp.float32) / 127.5 - 1.0
 
 
 def bce(logits, label):
@@ -72,9 +77,6 @@ class Net:
 
 
 def make_step(method, conv, d_r, d_a):
-    def to_unit(x):
-        return x.astype(jnp.float32) / 127.5 - 1.0
-
     def step(state, photos, products, idx, pidx, nidx):
         src = to_unit(photos[idx])
         tgt = to_unit(products[pidx])
@@ -174,7 +176,7 @@ def snapshot(conv, state, data, train_codes=6000, batch=594):
 
     @jax.jit
     def infer(x):
-        x = x.astype(jnp.float32) / 127.5 - 1.0
+        x = to_unit(x)
         image, _ = conv.model.stateless_call(ct, cn, x, training=False)
         code, _ = encoder.stateless_call(ct[:n_enc], cn[:n_enc_nt], x, training=False)
         return image, code
@@ -188,8 +190,11 @@ def snapshot(conv, state, data, train_codes=6000, batch=594):
 
     drawings, test_codes = batched(data["test_photos"])
     _, train = batched(data["train_photos"][:train_codes])
-    drawings = np.clip(np.round((drawings + 1.0) * 127.5), 0, 255).astype(np.uint8)
-    return {"drawings": drawings, "test_codes": test_codes, "train_codes": train}
+    return {
+        "drawings": visualize.to_uint8(drawings),
+        "test_codes": test_codes,
+        "train_codes": train,
+    }
 
 
 def run(method, seed, epochs, snapshots, args, data, out, deadline):
@@ -264,17 +269,16 @@ def run(method, seed, epochs, snapshots, args, data, out, deadline):
                     raise FloatingPointError(
                         f"{method}: non-finite loss at step {done}"
                     )
-            if done in snaps:
+            out_of_time = time.time() > deadline
+            if done in snaps or out_of_time:
                 s = snapshot(conv, state, data)
                 np.savez_compressed(os.path.join(out, f"{tag}-{done}.npz"), **s)
                 print(
                     f"[{tag}] snapshot at step {done} ({time.time() - start:.0f} s)",
                     flush=True,
                 )
-            if time.time() > deadline:
+            if out_of_time:
                 print(f"[{tag}] stopped at step {done}: out of time", flush=True)
-                s = snapshot(conv, state, data)
-                np.savez_compressed(os.path.join(out, f"{tag}-{done}.npz"), **s)
                 return history, time.time() - start
     return history, time.time() - start
 
