@@ -197,7 +197,7 @@ def snapshot(conv, state, data, train_codes=6000, batch=594):
     }
 
 
-def run(method, seed, epochs, snapshots, args, data, out, deadline):
+def run(method, seed, epochs, snapshots, width, args, data, out, deadline):
     keras.utils.set_random_seed(seed)
     policy = args.precision
     photos = jnp.asarray(data["train_photos"])
@@ -210,17 +210,15 @@ def run(method, seed, epochs, snapshots, args, data, out, deadline):
         [(epochs - args.decay_epochs) * per_epoch],
         [args.lr, args.lr / 10.0],
     )
-    conv = Net(networks.build_converter(args.width, dtype=policy), schedule)
+    conv = Net(networks.build_converter(width, dtype=policy), schedule)
     d_r = d_a = None
     if method in ("c_rf_dd", "c_rf"):
         d_r = Net(
-            networks.build_discriminator("real_fake", args.width, dtype=policy),
+            networks.build_discriminator("real_fake", width, dtype=policy),
             schedule,
         )
     if method == "c_rf_dd":
-        d_a = Net(
-            networks.build_discriminator("domain", args.width, dtype=policy), schedule
-        )
+        d_a = Net(networks.build_discriminator("domain", width, dtype=policy), schedule)
     state = {"c": conv.state()}
     if d_r:
         state["r"] = d_r.state()
@@ -230,8 +228,10 @@ def run(method, seed, epochs, snapshots, args, data, out, deadline):
     rng = np.random.default_rng(seed)
     snaps = set(snapshots) | {total}
     tag = f"{method}-s{seed}-e{epochs}"
+    if width != 1.0:
+        tag += f"-w{width:g}"
     print(
-        f"[{tag}] width {args.width} batch {args.batch} {policy}: "
+        f"[{tag}] width {width} batch {args.batch} {policy}: "
         f"{epochs} epochs x {per_epoch} steps = {total}",
         flush=True,
     )
@@ -290,9 +290,11 @@ def main():
     parser.add_argument(
         "--runs",
         default="c_rf_dd:0,c_rf:0",
-        help="method:seed[:epochs[:snapshot steps separated by /]]",
+        help="method:seed[:epochs[:snapshot steps separated by /[:width]]]",
     )
-    parser.add_argument("--width", type=float, default=1.0)
+    parser.add_argument(
+        "--width", type=float, default=1.0, help="unless a run names one"
+    )
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--decay_epochs", type=int, default=3)
@@ -315,9 +317,10 @@ def main():
     for spec in args.runs.split(","):
         method, seed, *rest = spec.split(":")
         epochs = int(rest[0]) if rest else args.epochs
-        snaps = [int(x) for x in rest[1].split("/")] if len(rest) > 1 else []
+        snaps = [int(x) for x in rest[1].split("/") if x] if len(rest) > 1 else []
+        width = float(rest[2]) if len(rest) > 2 else args.width
         history, seconds = run(
-            method, int(seed), epochs, snaps, args, data, args.out, deadline
+            method, int(seed), epochs, snaps, width, args, data, args.out, deadline
         )
         summary["runs"][spec] = {"seconds": seconds, "history": history}
         with open(os.path.join(args.out, "summary.json"), "w") as f:
