@@ -11,7 +11,12 @@ drawings of every test photo (uint8) and the codes of the first 6,000
 training photos and every test photo, for scoring by the project's probe
 on a machine with TensorFlow.
 
-  python width1_jax.py --data=demo.npz.xz --out=$OUT --runs=c_rf_dd,c_rf
+  python width1_jax.py --data=demo.npz.xz --out=$OUT --runs=c_rf_dd:0,c_rf:0
+
+A run is ``method:seed[:epochs[:snapshots[:width]]]``, the snapshots being
+steps joined by ``/``: ``c_rf_dd:1:120:6720/10080``, or
+``c_rf_dd:0:60::0.5`` for width 0.5 with no extra snapshots. A run's last
+step is always snapshotted.
 """
 
 import argparse
@@ -290,7 +295,7 @@ def main():
     parser.add_argument(
         "--runs",
         default="c_rf_dd:0,c_rf:0",
-        help="method:seed[:epochs[:snapshot steps separated by /[:width]]]",
+        help="comma-separated method:seed[:epochs[:snapshots[:width]]]; see the top",
     )
     parser.add_argument(
         "--width", type=float, default=1.0, help="unless a run names one"
