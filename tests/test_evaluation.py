@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
 from pldt_tf import metrics
+from pldt_tf.data import records
 from pldt_tf.evaluation import evaluate_lib, retrieval
 from pldt_tf.evaluation import probe as probe_lib
 
@@ -103,6 +105,34 @@ def test_probe_trains_and_is_cached(synthetic_data, tmp_path):
     scores = probe_lib.accuracies(predicted, labels)
     assert set(scores) == {"category", "primary_color", "pattern", "color_and_pattern"}
     assert all(0.0 <= v <= 1.0 for v in scores.values())
+
+
+def test_probe_key_ignores_the_source_folder_not_the_labels(synthetic_data, tmp_path):
+    # The same data set built from a copy of its LookBook folder elsewhere
+    # keeps its probe's key; relabelled products do not.
+    data_dir, records_dir = synthetic_data
+    shutil.copytree(os.path.join(data_dir, "lookbook"), tmp_path / "lookbook")
+    copy_dir = str(tmp_path / "records")
+    records.build_records(
+        str(tmp_path / "lookbook"),
+        copy_dir,
+        records.BuildOptions(
+            seed=3, validation_fraction=0.1, test_fraction=0.1, records_per_shard=100
+        ),
+        attributes_file=os.path.join(data_dir, "attributes.csv"),
+    )
+    source_dirs = {
+        records.load_manifest(path)["source_dir"] for path in (records_dir, copy_dir)
+    }
+    assert len(source_dirs) == 2
+    assert probe_lib.manifest_key(copy_dir) == probe_lib.manifest_key(records_dir)
+
+    attributes = os.path.join(copy_dir, records.ATTRIBUTES_NAME)
+    with open(attributes) as file:
+        header, first, *rest = file.read().splitlines()
+    with open(attributes, "w") as file:
+        file.write("\n".join([header, first + "x", *rest]) + "\n")
+    assert probe_lib.manifest_key(copy_dir) != probe_lib.manifest_key(records_dir)
 
 
 @pytest.mark.slow

@@ -4,9 +4,10 @@ human raters (SPEC §6).
 
 It is trained once per data set, on the *real product images of the train
 split only*, and cached in the records folder under a key derived from the
-data set's manifest, so every method is scored by the same probe. Its
-penultimate layer gives the features for the realism score (a Fréchet
-distance between generated and real test products).
+data set's manifest and attributes (not from the folder it was built from),
+so every method is scored by the same probe. Its penultimate layer gives
+the features for the realism score (a Fréchet distance between generated and
+real test products).
 
 What it measures and how it differs from people: it answers "which category,
 colour and pattern does this image show?" with a classifier that has only
@@ -18,6 +19,7 @@ why realism is scored separately, by the feature-space distance.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 import keras
@@ -34,9 +36,22 @@ FEATURES = 128
 
 
 def manifest_key(records_dir: str) -> str:
-    """A short hash of the data set's manifest (its identity)."""
-    with open(os.path.join(records_dir, records.MANIFEST_NAME), "rb") as file:
-        return hashlib.sha256(file.read()).hexdigest()[:16]
+    """A short hash of the data set's identity: its manifest and attributes.
+
+    The manifest's ``source_dir`` (where the images were read from) is left
+    out, so the same data set built from another folder, or a records folder
+    whose probe file is copied in, keeps its probe instead of training a new
+    one; the attributes file's content is hashed in, so two data sets whose
+    products are labelled differently never share a probe.
+    """
+    manifest = records.load_manifest(records_dir)
+    identity = {key: value for key, value in manifest.items() if key != "source_dir"}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8"))
+    name = manifest.get("attributes_file")
+    if name and os.path.isfile(os.path.join(records_dir, name)):
+        with open(os.path.join(records_dir, name), "rb") as file:
+            digest.update(file.read())
+    return digest.hexdigest()[:16]
 
 
 def probe_path(records_dir: str) -> str:
