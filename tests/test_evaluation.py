@@ -4,6 +4,7 @@ Fréchet distance, retrieval, and the evaluate tool end to end."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 
@@ -105,6 +106,24 @@ def test_probe_trains_and_is_cached(synthetic_data, tmp_path):
     scores = probe_lib.accuracies(predicted, labels)
     assert set(scores) == {"category", "primary_color", "pattern", "color_and_pattern"}
     assert all(0.0 <= v <= 1.0 for v in scores.values())
+
+
+def test_probe_training_is_announced_and_its_cache_is_used(
+    synthetic_data, tmp_path, caplog
+):
+    _, records_dir = synthetic_data
+    copy_dir = str(tmp_path / "records")
+    shutil.copytree(records_dir, copy_dir)
+    for name in os.listdir(copy_dir):  # a probe another test may have cached
+        if name.startswith("probe-"):
+            os.remove(os.path.join(copy_dir, name))
+    with caplog.at_level(logging.INFO):
+        probe_lib.load_or_train_probe(copy_dir, epochs=1)
+    assert probe_lib.probe_path(copy_dir) in caplog.text  # says where it goes
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        probe_lib.load_or_train_probe(copy_dir, epochs=1)
+    assert "training it" not in caplog.text
 
 
 def test_probe_key_ignores_the_source_folder_not_the_labels(synthetic_data, tmp_path):
