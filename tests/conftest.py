@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 
 import lookbook_fixtures  # noqa: E402
-from pldt_tf.data import records, synthetic  # noqa: E402
+from pldt_tf.data import synthetic  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -26,13 +26,10 @@ def synthetic_data(tmp_path_factory):
     data_dir = str(tmp_path_factory.mktemp("synthetic") / "set")
     synthetic.generate(data_dir, num_products=60, seed=3, workers=1)
     records_dir = os.path.join(data_dir, "records")
-    records.build_records(
+    lookbook_fixtures.build_synthetic_records(
         os.path.join(data_dir, "lookbook"),
         records_dir,
-        records.BuildOptions(
-            seed=3, validation_fraction=0.1, test_fraction=0.1, records_per_shard=100
-        ),
-        attributes_file=os.path.join(data_dir, "attributes.csv"),
+        os.path.join(data_dir, "attributes.csv"),
     )
     return data_dir, records_dir
 

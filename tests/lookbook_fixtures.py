@@ -2,7 +2,8 @@
 
 ``make_lookbook`` writes a folder with ordinary products and every kind of
 awkward file ingestion must survive; ``EXPECTED`` records what ingestion
-should make of it.
+should make of it. ``build_synthetic_records`` builds the records of the
+tests' synthetic set (the ``synthetic_data`` fixture) with one set of options.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import zlib
 
 import numpy as np
 from PIL import Image
+
+from pldt_tf.data import records
 
 
 def name(pid: int, clean: int, iid: int, ext: str = "jpg") -> str:
@@ -166,3 +169,18 @@ def make_lookbook(folder: str, num_products: int = 12) -> dict:
         "products": num_products + 5,
         "photos": photos,
     }
+
+
+def build_synthetic_records(
+    lookbook_dir: str, records_dir: str, attributes_file: str
+) -> dict:
+    """The records of a synthetic LookBook folder, as the ``synthetic_data``
+    fixture builds them (seed 3, 10% validation, 10% test)."""
+    return records.build_records(
+        lookbook_dir,
+        records_dir,
+        records.BuildOptions(
+            seed=3, validation_fraction=0.1, test_fraction=0.1, records_per_shard=100
+        ),
+        attributes_file=attributes_file,
+    )

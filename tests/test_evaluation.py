@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
+import lookbook_fixtures
 from pldt_tf import metrics
 from pldt_tf.data import records
 from pldt_tf.evaluation import evaluate_lib, retrieval
@@ -132,13 +133,8 @@ def test_probe_key_ignores_the_source_folder_not_the_labels(synthetic_data, tmp_
     data_dir, records_dir = synthetic_data
     shutil.copytree(os.path.join(data_dir, "lookbook"), tmp_path / "lookbook")
     copy_dir = str(tmp_path / "records")
-    records.build_records(
-        str(tmp_path / "lookbook"),
-        copy_dir,
-        records.BuildOptions(
-            seed=3, validation_fraction=0.1, test_fraction=0.1, records_per_shard=100
-        ),
-        attributes_file=os.path.join(data_dir, "attributes.csv"),
+    lookbook_fixtures.build_synthetic_records(
+        str(tmp_path / "lookbook"), copy_dir, os.path.join(data_dir, "attributes.csv")
     )
     source_dirs = {
         records.load_manifest(path)["source_dir"] for path in (records_dir, copy_dir)
