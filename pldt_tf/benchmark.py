@@ -38,7 +38,8 @@ import time
 
 from absl import app, flags
 
-from pldt_tf import benchmark_lib
+from pldt_tf import cli
+from pldt_tf.perf import benchmark_lib
 
 SECTIONS = ("ceiling", "train", "pipeline", "inference", "memory")
 
@@ -48,7 +49,7 @@ _SECTIONS = flags.DEFINE_list(
 _RECORDS_DIR = flags.DEFINE_string(
     "records_dir",
     None,
-    "Records folder (python -m tools.build_tfrecords or the train tool). "
+    "Records folder (python tools/build_tfrecords.py or the train tool). "
     "Default: generate 300 synthetic products in a temporary folder.",
 )
 _WIDTH = flags.DEFINE_float(
@@ -57,15 +58,9 @@ _WIDTH = flags.DEFINE_float(
 _BATCH_SIZE = flags.DEFINE_integer(
     "batch_size", 32, "Training batch size.", lower_bound=1
 )
-_METHOD = flags.DEFINE_string("method", "c_rf_dd", "Training method.")
-_SELECTION = flags.DEFINE_string(
-    "selection", "per_case", "Case selection: per_case or per_sample."
-)
-_PRECISIONS = flags.DEFINE_list(
-    "precisions",
-    ["float32", "mixed_bfloat16"],
-    "Training precisions to measure (float32, mixed_bfloat16, mixed_float16).",
-)
+_METHOD = cli.define_method()
+_SELECTION = cli.define_selection()
+_PRECISIONS = cli.define_precisions(["float32", "mixed_bfloat16"])
 _STEPS = flags.DEFINE_integer(
     "steps", 2, "Training steps per timed repetition.", lower_bound=1
 )
@@ -139,7 +134,7 @@ _JSON = flags.DEFINE_string(
 
 def _synthetic_records(folder: str) -> str:
     from pldt_tf import config as config_lib
-    from pldt_tf import train_lib
+    from pldt_tf.data import prepare
 
     folder = os.path.join(folder, "data")  # the generator creates it
 
@@ -150,7 +145,7 @@ def _synthetic_records(folder: str) -> str:
         synthetic_products=300,
         synthetic_variation="mild",
     )
-    train_lib.prepare_data(config)
+    prepare.prepare_data(config)
     return config.records_dir
 
 
@@ -162,8 +157,8 @@ def run(records_dir: str, sections, results: dict) -> dict:
     import numpy as np
     import tensorflow as tf
 
-    from pldt_tf import flops
     from pldt_tf.data import pipeline
+    from pldt_tf.perf import flops
 
     if "ceiling" in sections or "train" in sections:
         print("\n== ceiling: n×n matmul", _MATMUL_SIZE.value)
@@ -247,7 +242,8 @@ def run(records_dir: str, sections, results: dict) -> dict:
             _row(f"{direction}, {negatives} negatives", f"{rate:,.0f}")
 
     if "inference" in sections:
-        from pldt_tf import export_lib, networks
+        from pldt_tf import networks
+        from pldt_tf.serving import export_lib
 
         print(f"\n== inference: converter width {_WIDTH.value}, float32")
         _row("", "b=1 median", "b=1 p95", f"b={_INFERENCE_BATCH.value} img/s")
@@ -345,12 +341,6 @@ def main(argv):
         )
     import tensorflow as tf
 
-    from pldt_tf import model as model_lib
-
-    if _METHOD.value not in model_lib.METHODS:
-        raise app.UsageError(f"--method must be one of {model_lib.METHODS}")
-    if _SELECTION.value not in model_lib.SELECTIONS:
-        raise app.UsageError(f"--selection must be one of {model_lib.SELECTIONS}")
     tf.config.threading.set_intra_op_parallelism_threads(_INTRA_OP.value)
     tf.config.threading.set_inter_op_parallelism_threads(_INTER_OP.value)
     results = {
@@ -387,4 +377,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

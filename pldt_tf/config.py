@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 
-from pldt_tf import losses, model
+from pldt_tf import errors, losses, model
 from pldt_tf.data import pipeline, synthetic
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
@@ -70,7 +69,7 @@ class TrainConfig:
 
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
-        raise ValueError(f"--{name}={value!r} is not one of {list(choices)}.")
+        raise errors.UserError(f"--{name}={value!r} is not one of {list(choices)}.")
 
 
 def validate(config: TrainConfig) -> None:
@@ -103,14 +102,14 @@ def validate(config: TrainConfig) -> None:
     }
     for name, value in positive.items():
         if not value > 0:
-            raise ValueError(f"--{name}={value} must be > 0.")
+            raise errors.UserError(f"--{name}={value} must be > 0.")
     if not 0 <= config.decay_epochs < config.epochs:
-        raise ValueError(
+        raise errors.UserError(
             f"--decay_epochs={config.decay_epochs} must lie in [0, --epochs="
             f"{config.epochs}): it counts the last epochs run at lr / 10."
         )
     if config.steps_per_epoch is not None and config.steps_per_epoch <= 0:
-        raise ValueError("--steps_per_epoch must be > 0 (or unset for one pass).")
+        raise errors.UserError("--steps_per_epoch must be > 0 (or unset for one pass).")
     pipeline.check_negatives(
         config.negatives,
         config.direction,
@@ -119,65 +118,6 @@ def validate(config: TrainConfig) -> None:
         prefix="--",
     )
     if not config.workdir:
-        raise ValueError("--workdir is empty: name a folder for checkpoints and logs.")
-
-
-def records_available(config: TrainConfig) -> bool:
-    return os.path.isfile(os.path.join(config.records_dir, "dataset.json"))
-
-
-# The flag behind each setting that ``synthetic.json`` records.
-_SYNTHETIC_FLAGS = {
-    "products": "synthetic_products",
-    "seed": "data_seed",
-    "variation": "synthetic_variation",
-    "colors": "synthetic_colors",
-    "patterns": "synthetic_patterns",
-}
-
-
-def check_synthetic_settings(config: TrainConfig) -> None:
-    """Fails when the synthetic folder that ``--lookbook_dir`` lives in was
-    generated with other ``--synthetic_*`` / ``--data_seed`` settings than the
-    flags ask for: training would silently use the other data set."""
-    if config.synthetic_products <= 0 or not config.lookbook_dir:
-        return
-    data_dir = os.path.dirname(os.path.abspath(config.lookbook_dir))
-    expected = synthetic.settings(
-        config.synthetic_products,
-        config.data_seed,
-        config.synthetic_variation,
-        config.synthetic_colors or None,
-        config.synthetic_patterns or None,
-    )
-    mismatch = synthetic.settings_mismatch(data_dir, expected)
-    if mismatch:
-        differences = "; ".join(
-            f"--{_SYNTHETIC_FLAGS[key]} asks for {wanted!r}, it has {recorded!r}"
-            for key, (recorded, wanted) in mismatch.items()
+        raise errors.UserError(
+            "--workdir is empty: name a folder for checkpoints and logs."
         )
-        raise ValueError(
-            f"{data_dir} holds a synthetic set generated with other settings "
-            f"({differences}; see {synthetic.SETTINGS_NAME} there). Point "
-            "--lookbook_dir and --records_dir at another folder, or delete "
-            f"{data_dir} to generate it again with these flags."
-        )
-
-
-def check_data_source(config: TrainConfig) -> None:
-    """Fails early when there is no records folder and no way to make one,
-    or when the synthetic folder was drawn with other settings."""
-    check_synthetic_settings(config)
-    if records_available(config):
-        return
-    lookbook_dir = config.lookbook_dir
-    if lookbook_dir and os.path.isdir(lookbook_dir):
-        return
-    if config.synthetic_products > 0 and lookbook_dir:
-        return
-    raise ValueError(
-        f"--records_dir={config.records_dir!r} has no dataset.json and "
-        f"--lookbook_dir={lookbook_dir!r} is not a folder. Point --records_dir at "
-        "records built by tools/build_tfrecords.py, --lookbook_dir at a LookBook "
-        "folder, or set --synthetic_products=N to generate the synthetic set."
-    )

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from absl import app, flags
 
+from pldt_tf import cli
+
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to score.")
 _SPLIT = flags.DEFINE_enum("split", "test", ["validation", "test"], "Split.")
 _RECORDS_DIR = flags.DEFINE_string(
@@ -60,4 +62,4 @@ def main(argv):
 
 if __name__ == "__main__":
     flags.mark_flags_as_required(["workdir"])
-    app.run(main)
+    cli.run(main)

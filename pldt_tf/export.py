@@ -3,12 +3,14 @@ r"""Exports a trained converter as a SavedModel for TF Serving.
   python -m pldt_tf.export --workdir=workdirs/demo --export_dir=exports
 
 writes exports/pldt/<step>/ (signatures: serving_default, transfer_uint8,
-transfer_float; see pldt_tf/export_lib.py and the README).
+transfer_float; see pldt_tf/serving/export_lib.py and docs/serving.md).
 """
 
 from __future__ import annotations
 
 from absl import app, flags
+
+from pldt_tf import cli
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to export.")
 _EXPORT_DIR = flags.DEFINE_string("export_dir", "exports", "TF Serving model base.")
@@ -25,9 +27,10 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing version.
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from pldt_tf import export_lib, train_lib
+    from pldt_tf.serving import export_lib
+    from pldt_tf.training import workdir as workdir_lib
 
-    converter, step = train_lib.load_converter_and_step(
+    converter, step = workdir_lib.load_converter_and_step(
         _WORKDIR.value, _CHECKPOINT.value
     )
     version = step if _VERSION.value is None else _VERSION.value
@@ -39,4 +42,4 @@ def main(argv):
 
 if __name__ == "__main__":
     flags.mark_flags_as_required(["workdir"])
-    app.run(main)
+    cli.run(main)

@@ -1,4 +1,5 @@
-"""Pixel-level metrics of the paper (§5.3, SPEC §6) on images in [0, 1].
+"""Pixel-level metrics of the paper on images in [0, 1] (its §5.3;
+docs/paper.md#evaluation).
 
 - RMSE between generated and ground-truth product images.
 - C-SSIM: SSIM computed per colour channel (Gaussian window 11×11, σ 1.5,

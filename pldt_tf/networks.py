@@ -1,4 +1,4 @@
-"""The paper's networks (Table 1, SPEC §2): converter, D_R and D_A.
+"""The paper's networks (Table 1, docs/paper.md#networks): converter, D_R and D_A.
 
 One convolutional stack serves three roles — the converter's encoder, the
 real/fake discriminator D_R and the domain discriminator D_A (whose input is

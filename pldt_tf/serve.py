@@ -4,14 +4,15 @@ upload page at /.
   python -m pldt_tf.serve --model=exports/pldt [--port=8501]
 
 then open http://127.0.0.1:8501/ or POST to /v1/models/pldt:predict. For
-production, serve the export with TF Serving itself (see the README).
+production, serve the export with TF Serving itself (docs/serving.md).
 """
 
 from __future__ import annotations
 
 from absl import app, flags
 
-from pldt_tf import server_lib
+from pldt_tf import cli
+from pldt_tf.serving import server_lib
 
 _MODEL = flags.DEFINE_string("model", None, "Export folder or training workdir.")
 _MODEL_NAME = flags.DEFINE_string("model_name", "pldt", "Name in the URL.")
@@ -45,4 +46,4 @@ def main(argv):
 
 if __name__ == "__main__":
     flags.mark_flags_as_required(["model"])
-    app.run(main)
+    cli.run(main)

@@ -12,9 +12,10 @@ import os
 
 from absl import app, flags
 
+from pldt_tf import cli, losses
 from pldt_tf import config as config_lib
-from pldt_tf import losses, model
 from pldt_tf.data import pipeline, synthetic
+from pldt_tf.training import fit
 
 _D = config_lib.TrainConfig  # defaults come from the dataclass
 
@@ -47,7 +48,7 @@ flags.DEFINE_list(
     list(_D.synthetic_colors),
     "Primary colours a generated synthetic set draws from (empty: all 12). "
     "One colour and --synthetic_patterns=solid leave the category as the only "
-    "attribute (configs/category_only.flags, docs/category.md).",
+    "attribute (configs/category_only.flags, docs/research/category.md).",
 )
 flags.DEFINE_list(
     "synthetic_patterns",
@@ -56,15 +57,8 @@ flags.DEFINE_list(
 )
 flags.DEFINE_integer("data_seed", _D.data_seed, "Seed of data generation and split.")
 # Method.
-flags.DEFINE_enum("method", _D.method, list(model.METHODS), "Paper Table 2 method.")
-flags.DEFINE_enum(
-    "selection",
-    _D.selection,
-    list(model.SELECTIONS),
-    "per_case: associated / unassociated / generated each as a pure batch; "
-    "per_sample: the paper's Algorithm 1 mixed batch; joint: every case of every "
-    "sample through each discriminator as one batch (see docs/selection.md).",
-)
+cli.define_method(_D.method)
+cli.define_selection(_D.selection)
 flags.DEFINE_enum(
     "converter_loss",
     _D.converter_loss,
@@ -86,7 +80,7 @@ flags.DEFINE_float(
     "Share of fresh negatives drawn among the --hard_negative_pool products "
     "closest in garment colour to the source's product (mostly same colour, "
     "other shape), so that D_A must look at the shape. Not the paper's "
-    "sampling (0); see docs/selection.md.",
+    "sampling (0); see docs/research/selection.md.",
 )
 flags.DEFINE_integer(
     "hard_negative_pool",
@@ -111,20 +105,14 @@ flags.DEFINE_enum(
 flags.DEFINE_float("learning_rate", _D.learning_rate, "Initial learning rate.")
 flags.DEFINE_float("beta_1", _D.beta_1, "Adam beta_1 (DCGAN: 0.5).")
 flags.DEFINE_float("momentum", _D.momentum, "SGD momentum (the paper's text: 0.5).")
-flags.DEFINE_enum(
-    "precision",
-    _D.precision,
-    list(config_lib.PRECISIONS),
-    "auto: mixed_bfloat16 on GPUs with bf16, mixed_float16 on older GPUs, "
-    "float32 on CPU.",
-)
+cli.define_precision(_D.precision)
 flags.DEFINE_bool("jit_compile", _D.jit_compile, "Compile the step with XLA.")
 flags.DEFINE_enum(
     "distribute",
     _D.distribute,
     list(config_lib.DISTRIBUTIONS),
     "auto: MultiWorkerMirroredStrategy when TF_CONFIG names several workers "
-    "(README: multi-worker recipe), else MirroredStrategy when there are several "
+    "(docs/training.md#several-machines), else MirroredStrategy when there are several "
     "GPUs. multi_worker: from TF_CONFIG. none: one device.",
 )
 flags.DEFINE_integer("seed", _D.seed, "Seed of weights, shuffling and case draws.")
@@ -161,15 +149,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     if not FLAGS.workdir:
         raise app.UsageError("--workdir is required (or set it in the flagfile).")
-    config = config_from_flags()
-    try:
-        config_lib.validate(config)
-        config_lib.check_data_source(config)
-    except ValueError as error:
-        raise app.UsageError(str(error)) from None
-    from pldt_tf import train_lib  # TensorFlow loads only once flags are fine
-
-    result = train_lib.train(config)
+    result = fit.train(config_from_flags())
     print(
         f"\nTrained {result.steps} steps in {result.seconds / 60:.1f} min.\n"
         f"  samples:     {os.path.abspath(result.final_samples)}\n"
@@ -182,4 +162,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

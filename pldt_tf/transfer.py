@@ -14,6 +14,8 @@ import os
 
 from absl import app, flags
 
+from pldt_tf import cli
+
 _MODEL = flags.DEFINE_string("model", None, "Export folder or training workdir.")
 _INPUT = flags.DEFINE_string("input", None, "Image file, folder, or glob.")
 _OUTPUT = flags.DEFINE_string("output", None, "Folder for the generated PNGs.")
@@ -29,7 +31,8 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     import keras
 
-    from pldt_tf import inference, visualize
+    from pldt_tf import visualize
+    from pldt_tf.serving import inference
 
     try:
         paths = inference.list_inputs(_INPUT.value)
@@ -62,4 +65,4 @@ def main(argv):
 
 if __name__ == "__main__":
     flags.mark_flags_as_required(["model", "input", "output"])
-    app.run(main)
+    cli.run(main)

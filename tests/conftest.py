@@ -39,22 +39,23 @@ def trained_workdir(synthetic_data, tmp_path_factory):
     """A tiny converter trained for a few steps (for export and serving)."""
     from train_fixtures import tiny_config
 
-    from pldt_tf import train_lib
+    from pldt_tf.training import fit
 
     _, records_dir = synthetic_data
     workdir = tmp_path_factory.mktemp("trained") / "workdir"
     config = tiny_config(
         records_dir, workdir, epochs=1, decay_epochs=0, checkpoint_every_steps=3
     )
-    train_lib.train(config)
+    fit.train(config)
     return config.workdir
 
 
 @pytest.fixture(scope="session")
 def exported(trained_workdir, tmp_path_factory):
     """(export base folder, version folder) of ``trained_workdir``."""
-    from pldt_tf import export_lib, train_lib
+    from pldt_tf.serving import export_lib
+    from pldt_tf.training import workdir as workdir_lib
 
     base = str(tmp_path_factory.mktemp("exports"))
-    converter, step = train_lib.load_converter_and_step(trained_workdir)
+    converter, step = workdir_lib.load_converter_and_step(trained_workdir)
     return base, export_lib.export(converter, base, "pldt", step)

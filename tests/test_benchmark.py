@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 from tool_runner import run_tool
 
-from pldt_tf import benchmark_lib, flops, networks
+from pldt_tf import networks
+from pldt_tf.perf import benchmark_lib, flops
 
 
 def test_width_one_forward_flops_match_the_spec():

@@ -11,9 +11,9 @@ import tensorflow as tf
 from tool_runner import run_tool
 from train_fixtures import tiny_config
 
-from pldt_tf import train_lib
 from pldt_tf.data import pipeline
 from pldt_tf.evaluation import code_probe, probe
+from pldt_tf.training import fit
 
 
 def test_linear_accuracy_on_separable_and_on_uninformative_codes():
@@ -97,7 +97,7 @@ def test_encode_keeps_the_pipeline_order_and_the_limit(synthetic_data):
 def test_tool_end_to_end(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
     config = tiny_config(records_dir, tmp_path / "run")  # 6 steps; keeps 3, 4 and 6
-    train_lib.train(config)
+    fit.train(config)
     out = tmp_path / "rows.json"
     result = run_tool(
         "tools/code_probe.py",

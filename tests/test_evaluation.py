@@ -246,7 +246,7 @@ def test_nearest_photo_scores_pick_each_products_closest_photo():
 def test_evaluate_product_to_human_end_to_end(synthetic_data, tmp_path):
     from train_fixtures import tiny_config
 
-    from pldt_tf import train_lib
+    from pldt_tf.training import fit
 
     _, records_dir = synthetic_data
     config = tiny_config(
@@ -257,7 +257,7 @@ def test_evaluate_product_to_human_end_to_end(synthetic_data, tmp_path):
         decay_epochs=0,
         steps_per_epoch=2,
     )
-    train_lib.train(config)
+    fit.train(config)
     results = evaluate_lib.evaluate(config.workdir, "test", probe_epochs=1)
     scores = results["scores"]
     assert results["direction"] == "product_to_human"

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image, ImageOps
 
-from pldt_tf import exif
+from pldt_tf.serving import exif
 
 
 def _jpeg(pixels, orientation=None):

@@ -11,8 +11,9 @@ import tensorflow as tf
 from tool_runner import run_tool
 
 import lookbook_fixtures as fx
-from pldt_tf import export_lib, train_lib
 from pldt_tf.data import lookbook, preprocess
+from pldt_tf.serving import export_lib
+from pldt_tf.training import workdir as workdir_lib
 
 
 def _keras_uint8(converter, padded):
@@ -22,7 +23,7 @@ def _keras_uint8(converter, padded):
 
 def test_layout_is_tf_serving_versioned(exported, trained_workdir):
     base, path = exported
-    _, step = train_lib.load_converter_and_step(trained_workdir)
+    _, step = workdir_lib.load_converter_and_step(trained_workdir)
     assert path == os.path.join(base, "pldt", str(step))
     assert os.path.isfile(os.path.join(path, "saved_model.pb"))
     assert sorted(os.listdir(os.path.join(base, "pldt"))) == [str(step)]
@@ -30,7 +31,7 @@ def test_layout_is_tf_serving_versioned(exported, trained_workdir):
 
 def test_refuses_to_overwrite_a_version(exported, trained_workdir):
     base, path = exported
-    converter, step = train_lib.load_converter_and_step(trained_workdir)
+    converter, step = workdir_lib.load_converter_and_step(trained_workdir)
     with pytest.raises(FileExistsError, match="--overwrite"):
         export_lib.export(converter, base, "pldt", step)
     assert os.path.isfile(os.path.join(path, "saved_model.pb"))
@@ -39,7 +40,7 @@ def test_refuses_to_overwrite_a_version(exported, trained_workdir):
 @pytest.mark.slow
 def test_signatures_match_keras_in_a_fresh_process(exported, trained_workdir, tmp_path):
     _, path = exported
-    converter = train_lib.load_converter(trained_workdir)
+    converter = workdir_lib.load_converter(trained_workdir)
     rng = np.random.default_rng(0)
     floats = rng.uniform(-1, 1, (3, 64, 64, 3)).astype(np.float32)
     photos = rng.integers(0, 256, (2, 90, 60, 3), dtype=np.uint8)
@@ -87,7 +88,7 @@ def test_serving_preprocessing_matches_training_path(lookbook_folder):
 
 
 def test_export_is_deterministic(trained_workdir, tmp_path):
-    converter, step = train_lib.load_converter_and_step(trained_workdir)
+    converter, step = workdir_lib.load_converter_and_step(trained_workdir)
     a = export_lib.export(converter, str(tmp_path / "a"), "pldt", step)
     b = export_lib.export(converter, str(tmp_path / "b"), "pldt", step)
     variables = ("variables/variables.data-00000-of-00001", "variables/variables.index")

@@ -136,6 +136,6 @@ def test_train_tool_under_two_workers_checkpoints_from_the_chief_and_resumes(
     assert summary["steps"] == 4
     assert "ckpt-4.index" in os.listdir(workdir / "checkpoints")
     # The checkpoints load in a single process too.
-    from pldt_tf import train_lib
+    from pldt_tf.training import workdir as workdir_lib
 
-    assert train_lib.load_model_and_step(str(workdir))[1] == 4
+    assert workdir_lib.load_model_and_step(str(workdir))[1] == 4

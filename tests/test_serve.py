@@ -18,7 +18,7 @@ from tool_runner import run_tool
 from werkzeug.serving import make_server
 
 import lookbook_fixtures as fx
-from pldt_tf import server_lib
+from pldt_tf.serving import server_lib
 
 
 @pytest.fixture(scope="module")

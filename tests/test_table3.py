@@ -1,4 +1,5 @@
-"""Table 3: the claims of SPEC §6 on known tables, and the tool end to end."""
+"""Table 3: the paper's claims (docs/paper.md#evaluation) on known tables, and
+the tool end to end."""
 
 from __future__ import annotations
 

@@ -17,9 +17,11 @@ import tensorflow as tf
 from tool_runner import ROOT, run_tool
 from train_fixtures import tiny_config
 
-from pldt_tf import callbacks, train_lib
 from pldt_tf import config as config_lib
 from pldt_tf import model as model_lib
+from pldt_tf.data import prepare
+from pldt_tf.training import callbacks, devices, factory, fit
+from pldt_tf.training import workdir as workdir_lib
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def smoke_run(synthetic_data, tmp_path_factory):
     _, records_dir = synthetic_data
     workdir = tmp_path_factory.mktemp("train") / "smoke"
     config = tiny_config(records_dir, workdir)
-    return config, train_lib.train(config)
+    return config, fit.train(config)
 
 
 def test_smoke_run_fills_the_workdir(smoke_run):
@@ -61,31 +63,31 @@ def test_tensorboard_logs_hold_losses_and_images(smoke_run):
 def test_resume_continues_step_count_and_schedule(smoke_run):
     config, _ = smoke_run
     longer = dataclasses.replace(config, epochs=3)
-    result = train_lib.train(longer)
+    result = fit.train(longer)
     assert result.steps == 9
     assert result.checkpoint.endswith("ckpt-9")
-    converter = train_lib.load_converter(config.workdir)
+    converter = workdir_lib.load_converter(config.workdir)
     assert converter.output.shape == (None, 64, 64, 3)
 
 
 def test_load_config_reads_the_workdir_and_names_what_is_wrong(smoke_run, tmp_path):
     config, _ = smoke_run
-    assert train_lib.load_config(config.workdir).width == 0.0625
+    assert workdir_lib.load_config(config.workdir).width == 0.0625
     with pytest.raises(FileNotFoundError, match="not a training workdir"):
-        train_lib.load_config(str(tmp_path))
+        workdir_lib.load_config(str(tmp_path))
     (tmp_path / "config.json").write_text(config.to_json())
-    assert train_lib.load_config(str(tmp_path)) == config  # a round trip
+    assert workdir_lib.load_config(str(tmp_path)) == config  # a round trip
     values = json.loads(config.to_json())
     values["retired_flag"] = 1
     (tmp_path / "config.json").write_text(json.dumps(values))
     with pytest.raises(ValueError, match=r"retired_flag.*another version"):
-        train_lib.load_config(str(tmp_path))
+        workdir_lib.load_config(str(tmp_path))
 
 
 def test_noresume_refuses_a_workdir_with_checkpoints(smoke_run):
     config, _ = smoke_run
     with pytest.raises(ValueError, match="--noresume"):
-        train_lib.train(dataclasses.replace(config, resume=False))
+        fit.train(dataclasses.replace(config, resume=False))
 
 
 def test_batch_larger_than_the_data_is_a_clear_error(synthetic_data, tmp_path):
@@ -94,7 +96,7 @@ def test_batch_larger_than_the_data_is_a_clear_error(synthetic_data, tmp_path):
         records_dir, tmp_path / "w", batch_size=100_000, steps_per_epoch=None
     )
     with pytest.raises(ValueError, match="--batch_size"):
-        train_lib.train(config)
+        fit.train(config)
 
 
 def test_non_finite_loss_stops_with_step_and_checkpoint():
@@ -240,18 +242,18 @@ def test_every_flag_is_documented_and_configs_parse():
 
 
 def test_precision_auto_is_float32_on_cpu():
-    assert train_lib.resolve_precision("auto") == "float32"
-    assert train_lib.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    assert devices.resolve_precision("auto") == "float32"
+    assert devices.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
 
 
 def test_optimizer_choices(synthetic_data, tmp_path):
     _, records_dir = synthetic_data
     sgd = tiny_config(records_dir, tmp_path, optimizer="sgd", momentum=0.5)
-    optimizer = train_lib.make_optimizer(sgd, 1e-3, "float32", "c")
+    optimizer = factory.make_optimizer(sgd, 1e-3, "float32", "c")
     assert optimizer.__class__.__name__ == "SGD" and optimizer.momentum == 0.5
     adam = tiny_config(records_dir, tmp_path)
-    assert train_lib.make_optimizer(adam, 1e-3, "float32", "c").beta_1 == 0.5
-    scaled = train_lib.make_optimizer(adam, 1e-3, "mixed_float16", "c")
+    assert factory.make_optimizer(adam, 1e-3, "float32", "c").beta_1 == 0.5
+    scaled = factory.make_optimizer(adam, 1e-3, "mixed_float16", "c")
     assert scaled.__class__.__name__ == "LossScaleOptimizer"
 
 
@@ -260,27 +262,27 @@ def test_schedule_divides_learning_rate_by_ten_for_the_last_epochs(
 ):
     _, records_dir = synthetic_data
     config = tiny_config(records_dir, tmp_path, epochs=30, decay_epochs=5)
-    schedule = train_lib.learning_rate_schedule(config, per_epoch=10)
+    schedule = factory.learning_rate_schedule(config, per_epoch=10)
     assert float(schedule(249)) == pytest.approx(2e-4)
     assert float(schedule(251)) == pytest.approx(2e-5)
     # No decay: still a schedule (same optimizer variables, so a run can
     # resume with another decay), constant over every step of the run.
     flat = dataclasses.replace(config, decay_epochs=0)
-    schedule = train_lib.learning_rate_schedule(flat, per_epoch=10)
+    schedule = factory.learning_rate_schedule(flat, per_epoch=10)
     assert float(schedule(0)) == float(schedule(299)) == pytest.approx(2e-4)
 
 
 def test_cluster_workers_and_chief(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
-    assert train_lib.cluster_workers() == 0
+    assert devices.cluster_workers() == 0
     cluster = {"chief": ["a:1"], "worker": ["b:1", "c:1"]}
     monkeypatch.setenv(
         "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker"}})
     )
-    assert train_lib.cluster_workers() == 3
+    assert devices.cluster_workers() == 3
     monkeypatch.setenv("TF_CONFIG", "{not json")
     with pytest.raises(ValueError, match="TF_CONFIG is not a JSON object"):
-        train_lib.cluster_workers()
+        devices.cluster_workers()
 
     class Resolver:
         def __init__(self, task_type, task_id, jobs):
@@ -293,11 +295,11 @@ def test_cluster_workers_and_chief(monkeypatch):
         def __init__(self, resolver):
             self.cluster_resolver = resolver
 
-    assert train_lib.is_chief(tf.distribute.get_strategy())
-    assert train_lib.is_chief(Strategy(Resolver("worker", 0, ["worker"])))
-    assert not train_lib.is_chief(Strategy(Resolver("worker", 1, ["worker"])))
-    assert train_lib.is_chief(Strategy(Resolver("chief", 0, ["chief", "worker"])))
-    assert not train_lib.is_chief(Strategy(Resolver("worker", 0, ["chief", "worker"])))
+    assert devices.is_chief(tf.distribute.get_strategy())
+    assert devices.is_chief(Strategy(Resolver("worker", 0, ["worker"])))
+    assert not devices.is_chief(Strategy(Resolver("worker", 1, ["worker"])))
+    assert devices.is_chief(Strategy(Resolver("chief", 0, ["chief", "worker"])))
+    assert not devices.is_chief(Strategy(Resolver("worker", 0, ["chief", "worker"])))
 
 
 @pytest.mark.slow
@@ -312,7 +314,7 @@ def test_jit_compiled_and_bfloat16_runs(synthetic_data, tmp_path):
         decay_epochs=0,
         steps_per_epoch=2,
     )
-    result = train_lib.train(config)
+    result = fit.train(config)
     assert result.steps == 2 and 0 < result.validation["rmse"] < 1
 
 
@@ -324,10 +326,10 @@ def test_prepare_data_generates_the_embedded_default(tmp_path):
         synthetic_products=30,
         synthetic_variation="mild",
     )
-    manifest = train_lib.prepare_data(config)
+    manifest = prepare.prepare_data(config)
     assert manifest["counts"]["products"] == 30
     assert manifest["attributes_file"] == "attributes.csv"
-    assert train_lib.prepare_data(config) == manifest  # second call reuses it
+    assert prepare.prepare_data(config) == manifest  # second call reuses it
     # The same folder under other generation flags is refused, naming them,
     # and left as it was.
     settings = os.path.join(tmp_path, "data", "synthetic.json")
@@ -339,17 +341,17 @@ def test_prepare_data_generates_the_embedded_default(tmp_path):
         ({"synthetic_products": 40, "data_seed": 1}, "--data_seed asks for 1"),
     ):
         with pytest.raises(ValueError, match=message + ".*delete"):
-            train_lib.prepare_data(dataclasses.replace(config, **change))
+            prepare.prepare_data(dataclasses.replace(config, **change))
     with open(settings) as file:
         assert file.read() == recorded
-    assert train_lib.prepare_data(config) == manifest
+    assert prepare.prepare_data(config) == manifest
     # A folder with no recorded settings (a real LookBook) is not checked.
     os.remove(settings)
-    assert train_lib.prepare_data(dataclasses.replace(config, data_seed=5)) == manifest
+    assert prepare.prepare_data(dataclasses.replace(config, data_seed=5)) == manifest
     bad = dataclasses.replace(
         config,
         records_dir=str(tmp_path / "r2"),
         lookbook_dir=str(tmp_path / "elsewhere" / "photos"),
     )
     with pytest.raises(ValueError, match="must end in 'lookbook'"):
-        train_lib.prepare_data(bad)
+        prepare.prepare_data(bad)

@@ -13,6 +13,7 @@ import time
 
 from absl import app, flags
 
+from pldt_tf import cli
 from pldt_tf.data import preprocess, records
 
 _LOOKBOOK_DIR = flags.DEFINE_string(
@@ -66,4 +67,4 @@ def main(argv):
 
 if __name__ == "__main__":
     flags.mark_flags_as_required(["lookbook_dir", "output_dir"])
-    app.run(main)
+    cli.run(main)

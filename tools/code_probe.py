@@ -1,5 +1,5 @@
 r"""Does the converter's 64-d code carry the photo's attributes?
-(pldt_tf/evaluation/code_probe.py, docs/category.md)
+(pldt_tf/evaluation/code_probe.py, docs/research/category.md)
 
   python tools/code_probe.py --workdirs=workdirs/demo,workdirs/table3/c_mse-seed0
   python tools/code_probe.py --workdirs=workdirs/demo --untrained_width=0.125
@@ -18,19 +18,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
+import keras
+import tensorflow as tf
 from absl import app, flags
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, ROOT)
-
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from pldt_tf import networks, train_lib  # noqa: E402
-from pldt_tf.evaluation import code_probe  # noqa: E402
+from pldt_tf import cli, networks
+from pldt_tf.evaluation import code_probe
+from pldt_tf.training import workdir as workdir_lib
 
 _WORKDIRS = flags.DEFINE_list("workdirs", [], "Training workdirs to probe.")
 _RECORDS_DIR = flags.DEFINE_string(
@@ -92,7 +87,7 @@ def _encoders():
             converter.get_layer("encoder"),
         )
     for workdir, checkpoint in checkpoints:
-        model, step = train_lib.load_model_and_step(workdir, checkpoint)
+        model, step = workdir_lib.load_model_and_step(workdir, checkpoint)
         yield f"{workdir} (step {step})", model.converter.get_layer("encoder")
 
 
@@ -105,7 +100,7 @@ def main(argv):
     if records_dir is None:
         if not _WORKDIRS.value:
             raise app.UsageError("--untrained_width alone needs --records_dir.")
-        records_dir = train_lib.load_config(_WORKDIRS.value[0]).records_dir
+        records_dir = workdir_lib.load_config(_WORKDIRS.value[0]).records_dir
     rows = []
     for name, encoder in _encoders():
         scores = code_probe.run(
@@ -134,4 +129,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -10,23 +10,18 @@ Needs a synthetic records folder (its attributes score the choices). About
 training loss, and how often D_A's favourite test product has the photo's
 category, among all test products and among those of the photo's colour.
 With --workdir it also scores the run's own drawings the same way
-(docs/category.md).
+(docs/research/category.md).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 
 from absl import app, flags
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, ROOT)
-
-from pldt_tf import train_lib  # noqa: E402
-from pldt_tf.evaluation import domain_check  # noqa: E402
+from pldt_tf import cli
+from pldt_tf.evaluation import domain_check
+from pldt_tf.training import workdir as workdir_lib
 
 _RECORDS_DIR = flags.DEFINE_string(
     "records_dir", "data/demo/records", "Synthetic records folder (with attributes)."
@@ -57,12 +52,12 @@ _JSON = flags.DEFINE_string("json", None, "Also write the rows to this JSON file
 
 
 def score_workdir(workdir: str) -> None:
-    model, step = train_lib.load_model_and_step(workdir)
+    model, step = workdir_lib.load_model_and_step(workdir)
     if model.domain is None:
         raise app.UsageError(f"{workdir!r} has no D_A (method {model.method!r}).")
     records_dir = _RECORDS_DIR.value
     if not flags.FLAGS["records_dir"].present:
-        records_dir = train_lib.load_config(workdir).records_dir
+        records_dir = workdir_lib.load_config(workdir).records_dir
     scores = domain_check.score(model.domain, records_dir, _MAX_SOURCES.value)
     scores.update(
         domain_check.score_drawings(
@@ -120,4 +115,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

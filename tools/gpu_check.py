@@ -25,6 +25,8 @@ import sys
 
 from absl import app, flags
 
+from pldt_tf import cli
+
 _SMALL = flags.DEFINE_bool(
     "small", False, "Width 0.0625, batch 8, 3 steps, 1 warm-up: runs on a CPU."
 )
@@ -32,12 +34,10 @@ _WIDTH = flags.DEFINE_float("width", 1.0, "Width multiplier (paper: 1).")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 128, "Global batch (paper: 128).")
 _STEPS = flags.DEFINE_integer("steps", 200, "Timed steps per combination.")
 _WARMUP = flags.DEFINE_integer("warmup", 20, "Untimed steps first (tracing, XLA).")
-_PRECISIONS = flags.DEFINE_list(
-    "precisions", ["float32", "mixed_float16", "mixed_bfloat16"], "Precisions."
-)
+_PRECISIONS = cli.define_precisions(["float32", "mixed_float16", "mixed_bfloat16"])
 _XLA = flags.DEFINE_list("xla", ["false", "true"], "jit_compile settings to try.")
-_METHOD = flags.DEFINE_string("method", "c_rf_dd", "Training method.")
-_SELECTION = flags.DEFINE_string("selection", "per_case", "Case selection.")
+_METHOD = cli.define_method()
+_SELECTION = cli.define_selection()
 _TRAIN_PHOTOS = flags.DEFINE_integer(
     "train_photos",
     62_000,
@@ -70,7 +70,7 @@ def time_training(width, batch, method, selection, precision, xla, warmup, steps
     import numpy as np
     import tensorflow as tf
 
-    from pldt_tf import benchmark_lib
+    from pldt_tf.perf import benchmark_lib
 
     model = benchmark_lib.build_training_model(
         width, batch, method, selection, precision
@@ -92,8 +92,8 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     import tensorflow as tf
 
-    from pldt_tf import benchmark_lib, flops
     from pldt_tf.data import pipeline
+    from pldt_tf.perf import benchmark_lib, flops
 
     width, batch, steps, warmup = (
         (0.0625, 8, 3, 1)
@@ -155,4 +155,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

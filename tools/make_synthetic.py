@@ -14,6 +14,7 @@ import time
 
 from absl import app, flags, logging
 
+from pldt_tf import cli
 from pldt_tf.data import synthetic
 
 _OUTPUT_DIR = flags.DEFINE_string(
@@ -102,7 +103,7 @@ def main(argv):
     if _CONTACT_SHEET.value:
         # Imported late: it pulls in TensorFlow, which the drawing workers
         # (spawned processes that re-import this module) do not need.
-        from pldt_tf.data import contact_sheet
+        from pldt_tf.data.synthetic import contact_sheet
 
         directory = os.path.dirname(_CONTACT_SHEET.value)
         if directory:
@@ -135,4 +136,4 @@ def report_spread():
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

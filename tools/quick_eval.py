@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from pldt_tf import train_lib
+from pldt_tf import cli
 from pldt_tf.evaluation import evaluate_lib
+from pldt_tf.training import workdir as workdir_lib
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir.")
 _RECORDS_DIR = flags.DEFINE_string(
@@ -24,9 +25,9 @@ _SPLIT = flags.DEFINE_enum("split", "validation", ["validation", "test"], "Split
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    config = train_lib.load_config(_WORKDIR.value)
+    config = workdir_lib.load_config(_WORKDIR.value)
     records_dir = _RECORDS_DIR.value or config.records_dir
-    converter = train_lib.load_converter(_WORKDIR.value)
+    converter = workdir_lib.load_converter(_WORKDIR.value)
     data = evaluate_lib.generate_split(
         converter, records_dir, _SPLIT.value, config.direction
     )
@@ -40,4 +41,4 @@ def main(argv):
 
 if __name__ == "__main__":
     flags.mark_flags_as_required(["workdir"])
-    app.run(main)
+    cli.run(main)

@@ -10,8 +10,9 @@ into ``<output_dir>/<method>-seed<s>``, scores each on the same first
 Fréchet distance depends on the number of images, so every method gets the
 same ones), adds Retrieval by DD-score with each C+RF+DD's D_A, and writes
 
-- ``--results`` (docs/results.md): mean ± std over seeds of every metric, the
-  six claims of SPEC §6 each marked holds / does not hold with the numbers,
+- ``--results`` (docs/results/table3.md): mean ± std over seeds of every
+  metric, the paper's six claims (docs/paper.md#evaluation) each marked holds
+  / does not hold with the numbers,
   the command, the config, the machine and the wall time;
 - ``--figure``: one row per test photo, one column per method (seed 0).
 
@@ -31,12 +32,8 @@ import time
 
 from absl import app, flags
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, ROOT)
-
-from pldt_tf import benchmark_lib  # noqa: E402
-from pldt_tf.evaluation.table3_lib import (  # noqa: E402
+from pldt_tf import cli
+from pldt_tf.evaluation.table3_lib import (
     METRICS,
     NAMES,
     ORDER,
@@ -45,6 +42,10 @@ from pldt_tf.evaluation.table3_lib import (  # noqa: E402
     claims,
     summarise,
 )
+from pldt_tf.perf import benchmark_lib
+
+# Relative flag files and the trainings run from the repository root.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _BASE_FLAGS = flags.DEFINE_string(
     "base_flags", "configs/table3.flags", "Flag file shared by every method."
@@ -59,7 +60,7 @@ _MAX_SOURCES = flags.DEFINE_integer(
 _PROBE_EPOCHS = flags.DEFINE_integer(
     "probe_epochs", 40, "Epochs of the attribute probe if it is not cached yet."
 )
-_RESULTS = flags.DEFINE_string("results", "docs/results.md", "Markdown report.")
+_RESULTS = flags.DEFINE_string("results", "docs/results/table3.md", "Markdown report.")
 _FIGURE = flags.DEFINE_string(
     "figure", "docs/images/table3_comparison.png", "Comparison figure (PNG)."
 )
@@ -123,14 +124,15 @@ def evaluate_run(workdir: str, method: str) -> dict:
 
 def comparison_figure(workdirs: dict, rows: int):
     """Rows of test photos: source | one column per method | ground truth."""
-    from pldt_tf import train_lib, visualize
+    from pldt_tf import visualize
     from pldt_tf.evaluation import evaluate_lib
+    from pldt_tf.training import workdir as workdir_lib
 
     columns, source, target = [], None, None
     for method in ORDER:
         workdir = workdirs["c_rf_dd" if method == RETRIEVAL else method]
-        config = train_lib.load_config(workdir)
-        model, _ = train_lib.load_model_and_step(workdir)
+        config = workdir_lib.load_config(workdir)
+        model, _ = workdir_lib.load_model_and_step(workdir)
         data = evaluate_lib.generate_split(
             model.converter, config.records_dir, "test", config.direction
         )
@@ -184,8 +186,8 @@ def report(table, runs, seeds, session_minutes, figure_path, records_dir) -> str
         "data set is the same). Retrieval by DD-score uses each seed's "
         "C+RF+DD discriminator D_A over all training product images.",
         "",
-        "The user-study columns are the automated stand-in (README, "
-        "*Evaluation*): an attribute probe trained on the real training "
+        "The user-study columns are the automated stand-in "
+        "(docs/evaluation.md): an attribute probe trained on the real training "
         "product images judges what the generated image shows; *Category* "
         "and *Attribute* are its accuracies against the true product's "
         "labels, and *Realism* is the Fréchet distance between its features "
@@ -212,7 +214,15 @@ def report(table, runs, seeds, session_minutes, figure_path, records_dir) -> str
             cells.append(f"**{cell}**" if m == best else cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", chance_line(records_dir), ""]
-    lines += ["## The claims of SPEC §6", ""]
+    paper = os.path.relpath(
+        os.path.join(ROOT, "docs", "paper.md"), os.path.dirname(_RESULTS.value)
+    )
+    lines += [
+        "## The paper's claims",
+        "",
+        f"As [the paper states them]({paper}#evaluation).",
+        "",
+    ]
     for claim, holds, numbers, clear in claims(table):
         verdict = "holds" if holds else "does not hold"
         if holds and not clear:
@@ -236,8 +246,8 @@ def report(table, runs, seeds, session_minutes, figure_path, records_dir) -> str
     ]
     lines += [f"| {k} | {v / 60:.1f} min |" for k, v in sorted(runs.items())]
     lines += ["", "## The shared config", "", "```", config_text, "```", ""]
-    # Hand-written findings, kept across reruns: docs/results.md's are
-    # docs/results_notes.md; another report's are its own <name>_notes.md.
+    # Hand-written findings, kept across reruns: docs/results/table3.md's are
+    # docs/results/table3_notes.md; another report's are its own <name>_notes.md.
     notes = os.path.splitext(_RESULTS.value)[0] + "_notes.md"
     if os.path.isfile(notes):
         with open(notes) as file:
@@ -250,7 +260,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     seeds = [int(s) for s in _SEEDS.value]
     if len(seeds) < 2:
-        raise app.UsageError("--seeds: give at least 2 (the issue asks for 3).")
+        raise app.UsageError("--seeds: give at least 2 (the report gives mean ± std).")
     if not os.path.isfile(os.path.join(ROOT, _BASE_FLAGS.value)):
         raise app.UsageError(f"--base_flags={_BASE_FLAGS.value!r} does not exist.")
     start = time.time()
@@ -275,9 +285,9 @@ def main(argv):
 
     os.makedirs(os.path.dirname(_FIGURE.value) or ".", exist_ok=True)
     visualize.save_png(_FIGURE.value, comparison_figure(workdirs, _FIGURE_ROWS.value))
-    from pldt_tf import train_lib
+    from pldt_tf.training import workdir as workdir_lib
 
-    records_dir = train_lib.load_config(workdirs["c_rf_dd"]).records_dir
+    records_dir = workdir_lib.load_config(workdirs["c_rf_dd"]).records_dir
     minutes = (time.time() - start) / 60
     text = report(table, runs, seeds, minutes, _FIGURE.value, records_dir)
     with open(_RESULTS.value, "w") as file:
@@ -287,4 +297,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -14,11 +14,13 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 
+from pldt_tf import errors
+
 
 def check_absent(output_dir: str, overwrite: bool) -> None:
     """Raises ``FileExistsError`` for an existing folder unless ``overwrite``."""
     if os.path.exists(output_dir) and not overwrite:
-        raise FileExistsError(
+        raise errors.OutputExistsError(
             f"{output_dir!r} already exists. Pass --overwrite to replace it (the "
             "old folder stays intact until the new one is complete), or choose "
             "another destination."

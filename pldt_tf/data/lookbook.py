@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from pldt_tf import errors
+
 FILENAME_PATTERN = re.compile(
     r"^PID(?P<pid>\d{6,})_CLEAN(?P<clean>[01])_IID(?P<iid>\d{6,})"
     r"\.(?P<ext>jpe?g|png)$",
@@ -85,7 +87,7 @@ def list_folder(folder: str | os.PathLike) -> tuple[list[ImageEntry], list[dict]
       FileNotFoundError: if ``folder`` is not a directory.
     """
     if not os.path.isdir(folder):
-        raise FileNotFoundError(
+        raise errors.MissingInputError(
             f"LookBook folder {os.fspath(folder)!r} does not exist or is not a "
             "directory. Pass the folder holding PID######_CLEAN#_IID######.jpg "
             "files, or generate the synthetic one with tools/make_synthetic.py."
@@ -154,9 +156,9 @@ def split_products(
       ``{"train": [...], "validation": [...], "test": [...]}``, each sorted.
     """
     if not 0 <= validation_fraction < 1 or not 0 <= test_fraction < 1:
-        raise ValueError("split fractions must lie in [0, 1)")
+        raise errors.UserError("split fractions must lie in [0, 1)")
     if validation_fraction + test_fraction >= 1:
-        raise ValueError(
+        raise errors.UserError(
             f"validation_fraction + test_fraction = "
             f"{validation_fraction + test_fraction} leaves no training products"
         )

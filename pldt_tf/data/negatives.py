@@ -3,7 +3,7 @@
 The paper draws the unassociated target I_T⁻ uniformly among the other
 products. A random product almost always has another colour, so the domain
 discriminator D_A can reject unassociated pairs by colour alone, and nothing
-then asks the converter for the right garment shape (docs/results.md). With
+then asks the converter for the right garment shape (docs/results/table3.md). With
 ``hard_negatives=f``, a fraction f of the negatives is instead drawn among the
 ``pool`` products whose garment colour histogram
 (``preprocess.garment_histogram``) is closest to that of the source's own

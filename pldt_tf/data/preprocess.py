@@ -1,4 +1,5 @@
-"""The paper's image preprocessing (SPEC §4), in two halves.
+"""The paper's image preprocessing, in two halves
+(docs/paper.md#preprocessing-and-split).
 
 1. ``decode_image_file`` (PIL): everything TensorFlow's decoders cannot do —
    EXIF orientation, colour modes (grayscale, palette, CMYK, 16-bit), alpha

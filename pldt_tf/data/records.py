@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from pldt_tf import errors
 from pldt_tf.data import atomic, lookbook, preprocess
 
 SCHEMA_VERSION = 1
@@ -156,11 +157,11 @@ class BuildOptions:
 
 def _check_options(options: BuildOptions) -> None:
     if options.records_per_shard < 1:
-        raise ValueError(
+        raise errors.UserError(
             f"records_per_shard must be >= 1, got {options.records_per_shard}"
         )
     if options.max_pixels < 1:
-        raise ValueError(f"max_pixels must be >= 1, got {options.max_pixels}")
+        raise errors.UserError(f"max_pixels must be >= 1, got {options.max_pixels}")
 
 
 def _preprocess_entries(
@@ -314,7 +315,9 @@ def build_records(
     _check_options(options)
     atomic.check_absent(output_dir, options.overwrite)
     if attributes_file is not None and not os.path.isfile(attributes_file):
-        raise FileNotFoundError(f"Attributes file {attributes_file!r} not found.")
+        raise errors.MissingInputError(
+            f"Attributes file {attributes_file!r} not found."
+        )
 
     entries, skipped = lookbook.list_folder(lookbook_dir)
     logging.info(
@@ -329,7 +332,7 @@ def build_records(
         list(products), options.seed, options.validation_fraction, options.test_fraction
     )
     if len(splits["train"]) < 2:
-        raise ValueError(
+        raise errors.UserError(
             f"{lookbook_dir!r} has {len(products)} usable products (with both a "
             "CLEAN1 product image and a CLEAN0 photo); at least 2 training "
             "products are needed to draw negatives from a different product."
@@ -394,7 +397,7 @@ def load_manifest(records_dir: str) -> dict:
     """Reads ``dataset.json`` from a records folder, with a clear error."""
     path = os.path.join(records_dir, MANIFEST_NAME)
     if not os.path.isfile(path):
-        raise FileNotFoundError(
+        raise errors.MissingInputError(
             f"{path!r} not found: {records_dir!r} is not a complete records "
             "folder. Build it with tools/build_tfrecords.py --lookbook_dir=... "
             f"--output_dir={records_dir}."
@@ -402,7 +405,7 @@ def load_manifest(records_dir: str) -> dict:
     with open(path) as file:
         manifest = json.load(file)
     if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(
+        raise errors.UserError(
             f"{path!r} has schema_version {manifest.get('schema_version')!r}; "
             f"this pldt_tf reads version {SCHEMA_VERSION}. Rebuild the records."
         )
@@ -419,13 +422,13 @@ def split_files(records_dir: str, split: str, kind: str = "triplet") -> list[str
     """
     manifest = load_manifest(records_dir)
     if split not in manifest["splits"]:
-        raise ValueError(
+        raise errors.UserError(
             f"Unknown split {split!r}; {records_dir!r} has "
             f"{sorted(manifest['splits'])}."
         )
     names = manifest["splits"][split][f"{kind}_files"]
     if not names:
-        raise ValueError(
+        raise errors.UserError(
             f"Split {split!r} of {records_dir!r} has no {kind} records "
             f"({manifest['splits'][split]['num_products']} products). Use a "
             "larger data set or larger split fractions."

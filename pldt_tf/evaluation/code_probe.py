@@ -1,4 +1,4 @@
-"""What does the converter's code know about the photo? (docs/category.md)
+"""What does the converter's code know about the photo? (docs/research/category.md)
 
 The converter is encoder → 64-d code → decoder. When its drawings miss an
 attribute of the photo (the garment category, at CPU budgets), the

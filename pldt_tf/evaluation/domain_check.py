@@ -1,4 +1,4 @@
-"""Does the domain discriminator judge pairs, or batches? (docs/selection.md)
+"""Does the domain discriminator judge pairs, or batches? (docs/research/selection.md)
 
 D_A is trained *alone*, on associated pairs (label 1) and unassociated pairs
 (label 0) from the training pipeline, with its batch norm in training mode as
@@ -16,7 +16,7 @@ Scores need the synthetic set's attributes:
   is what a uniform pick among them would score.
 
 ``score_drawings`` asks the same of a trained run's D_A about its converter's
-*drawings* (docs/category.md): does D_A prefer a photo's own drawing to
+*drawings* (docs/research/category.md): does D_A prefer a photo's own drawing to
 drawings of other categories, and does its favourite among other products'
 drawings have the photo's category?
 """

@@ -1,4 +1,4 @@
-"""Scores a trained converter on a split (SPEC §6): pixel metrics, the
+"""Scores a trained converter on a split (docs/paper.md#evaluation): pixel metrics, the
 attribute probe (category, attributes, realism), and product retrieval.
 
 Writes ``evaluation-<split>.json``, ``evaluation-<split>.md`` and
@@ -15,10 +15,11 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from pldt_tf import metrics, train_lib, visualize
+from pldt_tf import errors, metrics, visualize
 from pldt_tf.data import pipeline, records, synthetic
 from pldt_tf.evaluation import probe as probe_lib
 from pldt_tf.evaluation import retrieval
+from pldt_tf.training import workdir as workdir_lib
 
 # Key of the probe's category confusion counts (kept beside the scores,
 # which are all numbers).
@@ -41,7 +42,7 @@ def dd_retrieval(model, records_dir: str, data: dict, max_queries: int) -> dict:
     """Paper Table 2's Retrieval by DD-score: each source's "generated" image
     is the *training* product image that D_A scores highest."""
     if model.domain is None:
-        raise ValueError(
+        raise errors.UserError(
             f"method {model.method!r} has no domain discriminator: Retrieval by "
             "DD-score needs a c_rf_dd or c_rf_dd_neg workdir."
         )
@@ -228,10 +229,10 @@ def evaluate(
     distance depends on the number of images.
     """
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    config = train_lib.load_config(workdir)
+        raise errors.UserError(f"method must be one of {METHODS}, got {method!r}")
+    config = workdir_lib.load_config(workdir)
     records_dir = records_dir or config.records_dir
-    model, step = train_lib.load_model_and_step(workdir, checkpoint)
+    model, step = workdir_lib.load_model_and_step(workdir, checkpoint)
     data = generate_split(model.converter, records_dir, split, config.direction)
     if max_sources is not None:
         data = {k: v[:max_sources] for k, v in data.items()}

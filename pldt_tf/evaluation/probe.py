@@ -1,6 +1,6 @@
 """The attribute probe: a small CNN that reads category, primary colour and
 pattern off a 64×64 product image — our automated stand-in for the paper's
-human raters (SPEC §6).
+human raters (docs/paper.md#evaluation).
 
 It is trained once per data set, on the *real product images of the train
 split only*, and cached in the records folder under a key derived from the
@@ -26,6 +26,7 @@ import keras
 import numpy as np
 from absl import logging
 
+from pldt_tf import errors
 from pldt_tf.data import pipeline, records, synthetic
 
 HEADS = {
@@ -63,7 +64,7 @@ def load_attributes(records_dir: str) -> dict[int, dict]:
     manifest = records.load_manifest(records_dir)
     name = manifest.get("attributes_file")
     if not name:
-        raise FileNotFoundError(
+        raise errors.MissingInputError(
             f"{records_dir!r} has no attributes file: the attribute probe needs "
             "known product attributes (the synthetic data set has them)."
         )

@@ -1,5 +1,6 @@
-"""Paper Table 3 over methods and seeds: the summary statistics and the six
-claims of SPEC §6 (tools/table3.py runs the trainings and writes the report).
+"""Paper Table 3 over methods and seeds: the summary statistics and the
+paper's six claims (docs/paper.md#evaluation; tools/table3.py runs the
+trainings and writes the report).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _mean(table, method, key):
 
 
 def claims(table: dict) -> list[tuple[str, bool, str, bool]]:
-    """(claim, holds, the numbers, clear) for the six claims of SPEC §6;
+    """(claim, holds, the numbers, clear) for the paper's six claims;
     ``clear``: every difference the claim rests on exceeds the two seeds'
     standard deviations added.
 

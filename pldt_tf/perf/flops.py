@@ -8,7 +8,7 @@ activations and the optimizer updates (well under 1% at width 1) are not.
 A training step is counted with the usual backward rules: the gradient of a
 layer with respect to its weights costs one forward pass, the gradient with
 respect to its input costs another, and the first layer of a network needs
-no input gradient when its input is data. Per training sample (SPEC §2 at
+no input gradient when its input is data. Per training sample (docs/paper.md#networks at
 width 1: C forward 2.56 GFLOP, D_R 1.28 GFLOP):
 
 - per_case, C+RF+DD: D_R and D_A each update on three pure batches

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from pldt_tf import errors
 from pldt_tf.data import preprocess
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
@@ -36,7 +37,7 @@ def find_saved_model(path: str) -> str:
         if name.isdigit() and os.path.isfile(os.path.join(path, name, "saved_model.pb"))
     ]
     if not versions:
-        raise FileNotFoundError(
+        raise errors.MissingInputError(
             f"{path!r} holds no SavedModel (saved_model.pb) and no version "
             "folders: export one with python -m pldt_tf.export, or pass a "
             "training workdir."
@@ -49,9 +50,10 @@ def load_signature(model: str, name: str) -> tuple[Callable, int]:
     version) or of a training workdir (its latest checkpoint; the version is
     the training step). The signature takes ``images=`` and returns a dict."""
     if os.path.isfile(os.path.join(model, "config.json")):
-        from pldt_tf import export_lib, train_lib
+        from pldt_tf.serving import export_lib
+        from pldt_tf.training import workdir as workdir_lib
 
-        converter, step = train_lib.load_converter_and_step(model)
+        converter, step = workdir_lib.load_converter_and_step(model)
         module = export_lib.ConverterModule(converter)
         return getattr(module, name), step
     path = find_saved_model(model)
@@ -90,7 +92,9 @@ def list_inputs(pattern: str) -> list[str]:
         return [pattern]
     matches = sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
     if not matches:
-        raise FileNotFoundError(f"--input={pattern!r} matches no file or folder.")
+        raise errors.MissingInputError(
+            f"--input={pattern!r} matches no file or folder."
+        )
     return matches
 
 

@@ -51,7 +51,7 @@ def matmul_gflops(n: int, dtype: str, repeats: int = 5) -> float:
 
 def build_training_model(width, batch_size, method, selection, precision):
     from pldt_tf import config as config_lib
-    from pldt_tf import train_lib
+    from pldt_tf.training import factory
 
     config = config_lib.TrainConfig(
         workdir="unused",
@@ -60,7 +60,7 @@ def build_training_model(width, batch_size, method, selection, precision):
         method=method,
         selection=selection,
     )
-    return train_lib.build_model(config, 1000, precision, synchronized_bn=False)
+    return factory.build_model(config, 1000, precision, synchronized_bn=False)
 
 
 def _sync(outputs):

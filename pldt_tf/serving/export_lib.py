@@ -30,8 +30,8 @@ import os
 import keras
 import tensorflow as tf
 
-from pldt_tf import exif
 from pldt_tf.data import atomic, preprocess
+from pldt_tf.serving import exif
 
 SIZE = preprocess.IMAGE_SIZE
 

@@ -25,7 +25,7 @@ import re
 import flask
 import tensorflow as tf
 
-from pldt_tf import inference
+from pldt_tf.serving import inference
 
 DEFAULT_MAX_BATCH = 32
 DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024

@@ -101,7 +101,8 @@ class Throughput(keras.callbacks.Callback):
 
 
 class TrainingHealth(keras.callbacks.Callback):
-    """Flags the batch-norm exploit of SPEC §4.
+    """Flags the batch-norm exploit
+    (docs/paper.md#batch-normalisation-and-batch-composition).
 
     Its signature: a discriminator's own loss sits near 0 (it separates real
     from generated perfectly) while the converter's loss against that same
@@ -138,7 +139,8 @@ class TrainingHealth(keras.callbacks.Callback):
                 logging.warning(
                     "Training health: a discriminator's loss and the converter's loss "
                     "against it are both near 0 for %d steps (step %d). With the "
-                    "non-saturating loss this is the batch-norm exploit of SPEC §4: "
+                    "non-saturating loss this is the batch-norm exploit "
+                    "(docs/paper.md#batch-normalisation-and-batch-composition): "
                     "try --selection=per_case. With --converter_loss=minimax it is "
                     "the discriminator winning outright, which leaves the converter "
                     "no gradient: try --converter_loss=non_saturating.",

@@ -1,0 +1,81 @@
+"""What every command line of the project shares: the flags that name a
+method, a selection and a precision (defined here once, with one help text),
+and how a tool ends on a user's mistake.
+
+Importing this module loads TensorFlow (the choices live beside the code
+that implements them).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+from absl import app, flags
+
+# Before TensorFlow loads (next import): hide the C++ runtime's INFO lines
+# (CPU-feature and oneDNN notices) unless the user chose a level.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
+from pldt_tf import config as config_lib  # noqa: E402
+from pldt_tf import errors  # noqa: E402
+from pldt_tf import model as model_lib  # noqa: E402
+
+METHOD_HELP = (
+    "Paper Table 2 method: c_rf_dd (ours: D_R and D_A), c_rf (D_R only), "
+    "c_mse (pixel loss only), c_rf_dd_neg (D_A never sees unassociated pairs)."
+)
+SELECTION_HELP = (
+    "per_case: associated / unassociated / generated each as a pure batch; "
+    "per_sample: the paper's Algorithm 1 mixed batch; joint: every case of "
+    "every sample through each discriminator as one batch "
+    "(docs/research/selection.md)."
+)
+PRECISION_HELP = (
+    "auto: mixed_bfloat16 on GPUs with bf16, mixed_float16 on older GPUs, "
+    "float32 on CPU."
+)
+
+
+def define_method(default: str = "c_rf_dd") -> flags.FlagHolder:
+    return flags.DEFINE_enum("method", default, list(model_lib.METHODS), METHOD_HELP)
+
+
+def define_selection(default: str = "per_case") -> flags.FlagHolder:
+    return flags.DEFINE_enum(
+        "selection", default, list(model_lib.SELECTIONS), SELECTION_HELP
+    )
+
+
+def define_precision(default: str = "auto") -> flags.FlagHolder:
+    return flags.DEFINE_enum(
+        "precision", default, list(config_lib.PRECISIONS), PRECISION_HELP
+    )
+
+
+def define_precisions(default: list[str]) -> flags.FlagHolder:
+    """``--precisions``: a comma-separated list, for tools that compare them."""
+    holder = flags.DEFINE_list(
+        "precisions", default, "Comma-separated; each one of: " + PRECISION_HELP
+    )
+    flags.register_validator(
+        "precisions",
+        lambda values: set(values) <= set(config_lib.PRECISIONS),
+        message=f"--precisions: each must be one of {list(config_lib.PRECISIONS)}.",
+    )
+    return holder
+
+
+def run(main: Callable[[list[str]], object]) -> None:
+    """``absl.app.run(main)``, ending on a ``UserError`` or ``UsageError``
+    with one line on stderr and exit status 2 instead of a traceback."""
+
+    def guarded(argv):
+        try:
+            return main(argv)
+        except (errors.UserError, app.UsageError) as error:
+            print(f"error: {error}", file=sys.stderr, flush=True)
+            sys.exit(2)
+
+    app.run(guarded)

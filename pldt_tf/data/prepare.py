@@ -1,0 +1,123 @@
+"""Data on disk for a training configuration: the records folder, built on
+first use from a LookBook-layout folder, which is itself generated as the
+synthetic set when the configuration asks for it (the embedded default: the
+main command needs no data at hand)."""
+
+from __future__ import annotations
+
+import os
+
+from absl import logging
+
+from pldt_tf import config as config_lib
+from pldt_tf import errors
+from pldt_tf.data import records, synthetic
+
+
+def prepare_data(config: config_lib.TrainConfig) -> dict:
+    """Makes sure ``config.records_dir`` exists; returns its manifest.
+
+    Missing records are built from ``config.lookbook_dir``; a missing LookBook
+    folder is generated as the synthetic set when ``synthetic_products > 0``
+    (the embedded default: the main command needs no data at hand).
+    """
+    check_data_source(config)
+    if not records_available(config):
+        lookbook_dir = config.lookbook_dir
+        data_dir = os.path.dirname(os.path.abspath(lookbook_dir))
+        if not os.path.isdir(lookbook_dir):
+            _generate_synthetic(config, data_dir)
+        attributes = os.path.join(data_dir, "attributes.csv")
+        print(f"Building TFRecords in {config.records_dir} ...", flush=True)
+        records.build_records(
+            lookbook_dir,
+            config.records_dir,
+            records.BuildOptions(seed=config.data_seed),
+            attributes_file=attributes if os.path.isfile(attributes) else None,
+        )
+    return records.load_manifest(config.records_dir)
+
+
+def _generate_synthetic(config: config_lib.TrainConfig, data_dir: str) -> None:
+    """Writes the synthetic LookBook so that ``lookbook_dir`` exists."""
+    if os.path.basename(os.path.normpath(config.lookbook_dir)) != "lookbook":
+        raise errors.UserError(
+            f"--lookbook_dir={config.lookbook_dir!r} must end in 'lookbook' when "
+            "--synthetic_products generates it (the generator writes "
+            "<folder>/lookbook and <folder>/attributes.csv)."
+        )
+    logging.info("Generating the synthetic LookBook in %s", data_dir)
+    print(
+        f"Generating the synthetic LookBook ({config.synthetic_products} products, "
+        f"{config.synthetic_variation} variation) in {data_dir} ...",
+        flush=True,
+    )
+    synthetic.generate(
+        data_dir,
+        config.synthetic_products,
+        seed=config.data_seed,
+        variation=config.synthetic_variation,
+        colors=config.synthetic_colors or None,
+        patterns=config.synthetic_patterns or None,
+    )
+
+
+def records_available(config: config_lib.TrainConfig) -> bool:
+    return os.path.isfile(os.path.join(config.records_dir, "dataset.json"))
+
+
+# The flag behind each setting that ``synthetic.json`` records.
+_SYNTHETIC_FLAGS = {
+    "products": "synthetic_products",
+    "seed": "data_seed",
+    "variation": "synthetic_variation",
+    "colors": "synthetic_colors",
+    "patterns": "synthetic_patterns",
+}
+
+
+def check_synthetic_settings(config: config_lib.TrainConfig) -> None:
+    """Fails when the synthetic folder that ``--lookbook_dir`` lives in was
+    generated with other ``--synthetic_*`` / ``--data_seed`` settings than the
+    flags ask for: training would silently use the other data set."""
+    if config.synthetic_products <= 0 or not config.lookbook_dir:
+        return
+    data_dir = os.path.dirname(os.path.abspath(config.lookbook_dir))
+    expected = synthetic.settings(
+        config.synthetic_products,
+        config.data_seed,
+        config.synthetic_variation,
+        config.synthetic_colors or None,
+        config.synthetic_patterns or None,
+    )
+    mismatch = synthetic.settings_mismatch(data_dir, expected)
+    if mismatch:
+        differences = "; ".join(
+            f"--{_SYNTHETIC_FLAGS[key]} asks for {wanted!r}, it has {recorded!r}"
+            for key, (recorded, wanted) in mismatch.items()
+        )
+        raise errors.UserError(
+            f"{data_dir} holds a synthetic set generated with other settings "
+            f"({differences}; see {synthetic.SETTINGS_NAME} there). Point "
+            "--lookbook_dir and --records_dir at another folder, or delete "
+            f"{data_dir} to generate it again with these flags."
+        )
+
+
+def check_data_source(config: config_lib.TrainConfig) -> None:
+    """Fails early when there is no records folder and no way to make one,
+    or when the synthetic folder was drawn with other settings."""
+    check_synthetic_settings(config)
+    if records_available(config):
+        return
+    lookbook_dir = config.lookbook_dir
+    if lookbook_dir and os.path.isdir(lookbook_dir):
+        return
+    if config.synthetic_products > 0 and lookbook_dir:
+        return
+    raise errors.UserError(
+        f"--records_dir={config.records_dir!r} has no dataset.json and "
+        f"--lookbook_dir={lookbook_dir!r} is not a folder. Point --records_dir at "
+        "records built by tools/build_tfrecords.py, --lookbook_dir at a LookBook "
+        "folder, or set --synthetic_products=N to generate the synthetic set."
+    )

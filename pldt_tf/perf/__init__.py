@@ -1,0 +1,1 @@
+"""Performance: FLOP counts and the benchmark's measurements."""

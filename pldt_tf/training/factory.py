@@ -1,0 +1,78 @@
+"""The model factory: networks, ``PixelLevelDomainTransfer``, learning-rate
+schedule and one optimizer per network, from a ``TrainConfig``."""
+
+from __future__ import annotations
+
+import keras
+
+from pldt_tf import model as model_lib
+from pldt_tf import networks
+
+
+def learning_rate_schedule(config, per_epoch: int):
+    """``learning_rate`` for the first epochs, ÷10 for the last
+    ``decay_epochs`` (paper: 25 + 5), counted in optimizer steps.
+
+    Always a schedule (with no decay, its boundary lies past the last step)
+    so that the optimizer has the same variables whatever the epochs, and a
+    run resumes with a longer or differently decayed schedule.
+    """
+    boundary = (config.epochs - config.decay_epochs) * per_epoch
+    return keras.optimizers.schedules.PiecewiseConstantDecay(
+        [boundary], [config.learning_rate, config.learning_rate / 10.0]
+    )
+
+
+def make_optimizer(config, schedule, precision: str, name: str):
+    if config.optimizer == "adam":
+        optimizer = keras.optimizers.Adam(schedule, beta_1=config.beta_1, name=name)
+    else:
+        optimizer = keras.optimizers.SGD(schedule, momentum=config.momentum, name=name)
+    if precision == "mixed_float16":
+        return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
+    if config.skip_nonfinite:
+        # Scale 1 never changes the numbers; the wrapper skips non-finite steps.
+        return keras.optimizers.LossScaleOptimizer(
+            optimizer,
+            initial_scale=1.0,
+            dynamic_growth_steps=2**31 - 1,
+            name=f"{name}_skip",
+        )
+    return optimizer
+
+
+def build_model(config, per_epoch: int, precision: str, synchronized_bn: bool):
+    """The compiled ``PixelLevelDomainTransfer`` of a configuration."""
+    dtype = None if precision == "float32" else precision
+    keras.utils.set_random_seed(config.seed)
+    converter = networks.build_converter(config.width, synchronized_bn, dtype)
+    real_fake = domain = None
+    if model_lib.uses_real_fake(config.method):
+        real_fake = networks.build_discriminator(
+            "real_fake", config.width, synchronized_bn, dtype
+        )
+    if model_lib.uses_domain(config.method):
+        domain = networks.build_discriminator(
+            "domain", config.width, synchronized_bn, dtype
+        )
+    model = model_lib.PixelLevelDomainTransfer(
+        converter,
+        real_fake,
+        domain,
+        method=config.method,
+        selection=config.selection,
+        converter_loss=config.converter_loss,
+        seed=config.seed,
+    )
+    schedule = learning_rate_schedule(config, per_epoch)
+    model.compile(
+        make_optimizer(config, schedule, precision, "converter_optimizer"),
+        make_optimizer(config, schedule, precision, "real_fake_optimizer")
+        if real_fake
+        else None,
+        make_optimizer(config, schedule, precision, "domain_optimizer")
+        if domain
+        else None,
+        jit_compile=config.jit_compile,
+    )
+    return model

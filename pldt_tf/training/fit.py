@@ -1,0 +1,247 @@
+"""The training run: ``train(config)`` is everything ``python -m
+pldt_tf.train`` does — data on disk, strategy, model, resume, ``fit`` with
+the callbacks, the final sample grid and ``train_summary.json``
+(``pldt_tf.training.workdir`` describes the workdir).
+
+Under ``tf.distribute.MultiWorkerMirroredStrategy`` (``--distribute=auto``
+with a ``TF_CONFIG`` naming several workers) only the chief writes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import tensorflow as tf
+from absl import logging
+
+from pldt_tf import config as config_lib
+from pldt_tf import errors, visualize
+from pldt_tf.data import pipeline, prepare, records
+from pldt_tf.training import callbacks, devices, factory, workdir
+
+
+def steps_per_epoch(config: config_lib.TrainConfig, manifest: dict) -> int:
+    """One pass over the training triplets (or ``config.steps_per_epoch``)."""
+    available = manifest["splits"]["train"]["num_triplets"]
+    if config.batch_size > available:
+        raise errors.UserError(
+            f"--batch_size={config.batch_size} is larger than the {available} "
+            f"training triplets in {config.records_dir}: lower --batch_size."
+        )
+    return config.steps_per_epoch or available // config.batch_size
+
+
+@dataclasses.dataclass
+class TrainResult:
+    workdir: str
+    steps: int
+    final_samples: str
+    checkpoint: str | None
+    health_violations: int
+    validation: dict
+    seconds: float
+
+
+def _sample_batch(config, split: str) -> dict:
+    dataset = pipeline.triplet_dataset(
+        config.records_dir,
+        split,
+        config.num_samples,
+        training=False,
+        options=pipeline.PipelineOptions(direction=config.direction),
+    )
+    batch = next(iter(dataset))
+    return {k: batch[k].numpy() for k in ("source", "target")}
+
+
+def _restore(config, checkpoint) -> None:
+    latest = tf.train.latest_checkpoint(os.path.join(config.workdir, "checkpoints"))
+    if not latest or not config.resume:
+        if latest:
+            raise errors.UserError(
+                f"{config.workdir!r} already holds checkpoints ({latest}) and "
+                "--noresume was given: choose a new --workdir or drop --noresume."
+            )
+        return
+    try:
+        checkpoint.restore(latest).assert_existing_objects_matched()
+    except (ValueError, AssertionError) as error:
+        raise errors.UserError(
+            f"{latest} does not fit the model these flags build ({error}). "
+            "Flags that change the networks or optimizers (--width, --method, "
+            "--optimizer, --precision, --direction) must stay as in "
+            f"{os.path.join(config.workdir, 'config.json')}; or train into a "
+            "new --workdir."
+        ) from None
+    logging.info("Resumed from %s", latest)
+    print(f"Resuming from {latest}", flush=True)
+
+
+def train(config: config_lib.TrainConfig) -> TrainResult:
+    """Trains per ``config`` into ``config.workdir``; resumable at any point."""
+    config_lib.validate(config)
+    start = time.time()
+    strategy = devices.make_strategy(config.distribute)  # first, see make_strategy
+    chief = devices.is_chief(strategy)
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    if multi_worker and not prepare.records_available(config):
+        raise errors.UserError(
+            f"--records_dir={config.records_dir!r} holds no records: under "
+            "multi-worker training every worker reads them, so build them "
+            "first (tools/build_tfrecords.py, or one single-process run)."
+        )
+    manifest = prepare.prepare_data(config)
+    per_epoch = steps_per_epoch(config, manifest)
+    precision = devices.resolve_precision(config.precision)
+    synchronized = strategy.num_replicas_in_sync > 1
+    print(
+        f"{type(strategy).__name__}: replicas={strategy.num_replicas_in_sync}"
+        + ("" if chief else " (not the chief: writes nothing to the workdir)"),
+        flush=True,
+    )
+    # Every worker runs the callbacks (saving involves all of them), but only
+    # the chief writes the workdir; the others write a scratch folder that is
+    # removed at the end (TensorFlow's multi-worker checkpointing pattern).
+    output_dir = config.workdir if chief else tempfile.mkdtemp(prefix="pldt_worker_")
+    if chief:
+        workdir.write_config(config)
+    with strategy.scope():
+        model = factory.build_model(config, per_epoch, precision, synchronized)
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(
+        checkpoint, os.path.join(output_dir, "checkpoints"), config.keep_checkpoints
+    )
+    _restore(config, checkpoint)
+    step = int(model.converter_optimizer.iterations.numpy())
+    total = config.epochs * per_epoch
+    logging.info(
+        "precision=%s replicas=%d steps/epoch=%d step=%d of %d",
+        precision,
+        strategy.num_replicas_in_sync,
+        per_epoch,
+        step,
+        total,
+    )
+    triplets = pipeline.triplet_dataset(
+        config.records_dir,
+        "train",
+        config.batch_size,
+        training=True,
+        options=pipeline.PipelineOptions(
+            direction=config.direction,
+            negatives=config.negatives,
+            hard_negatives=config.hard_negatives,
+            hard_negative_pool=config.hard_negative_pool,
+            seed=config.seed,
+        ),
+    )
+    # Under a multi-worker strategy each worker keeps its part of every global
+    # batch (sharding by file would give workers unequal shards).
+    shard = tf.data.Options()
+    shard.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA
+    )
+    triplets = triplets.with_options(shard)
+    validation = pipeline.triplet_dataset(
+        config.records_dir,
+        "validation",
+        64,
+        training=False,
+        options=pipeline.PipelineOptions(direction=config.direction),
+    )
+    writer = tf.summary.create_file_writer(os.path.join(output_dir, "logs"))
+    health = callbacks.TrainingHealth()
+    grids = callbacks.SampleGrids(
+        output_dir,
+        _sample_batch(config, "validation"),
+        validation,
+        config.sample_every_steps,
+        writer,
+    )
+    callback_list = [
+        callbacks.Throughput(config.batch_size),
+        health,
+        callbacks.Scalars(writer, max(1, min(50, config.sample_every_steps))),
+        grids,
+        callbacks.Checkpoints(manager, config.checkpoint_every_steps),
+    ]
+    if not config.skip_nonfinite:
+        callback_list.insert(1, callbacks.StopOnNonFiniteLoss(manager))
+    history: dict[str, list] = {}
+    epoch = step // per_epoch
+    if step % per_epoch and step < total:  # finish the interrupted epoch first
+        _fit(
+            model,
+            triplets,
+            callback_list,
+            epoch,
+            epoch + 1,
+            per_epoch - step % per_epoch,
+            history,
+        )
+        epoch += 1
+    if epoch < config.epochs:
+        _fit(model, triplets, callback_list, epoch, config.epochs, per_epoch, history)
+    final = _final_samples(config, model, output_dir)
+    if history.get("val_rmse"):  # SampleGrids scored the last epoch already
+        scores = {"rmse": history["val_rmse"][-1], "c_ssim": history["val_c_ssim"][-1]}
+    else:
+        scores = callbacks.evaluate_pixels(model.converter, validation)
+    with open(os.path.join(output_dir, "train_summary.json"), "w") as file:
+        json.dump(
+            {
+                "steps": int(model.converter_optimizer.iterations.numpy()),
+                "validation": scores,
+                "health_violations": health.violations,
+                "history": {k: [float(x) for x in v] for k, v in history.items()},
+            },
+            file,
+            indent=1,
+        )
+    latest = tf.train.latest_checkpoint(os.path.join(config.workdir, "checkpoints"))
+    if not chief:
+        shutil.rmtree(output_dir, ignore_errors=True)
+    return TrainResult(
+        workdir=config.workdir,
+        steps=int(model.converter_optimizer.iterations.numpy()),
+        final_samples=os.path.join(config.workdir, os.path.basename(final)),
+        checkpoint=latest,
+        health_violations=health.violations,
+        validation=scores,
+        seconds=time.time() - start,
+    )
+
+
+def _fit(model, triplets, callback_list, first, last, steps, history) -> None:
+    """``model.fit`` from epoch ``first`` to ``last``; appends to ``history``."""
+    fit = model.fit(
+        triplets,
+        epochs=last,
+        initial_epoch=first,
+        steps_per_epoch=steps,
+        callbacks=callback_list,
+        shuffle=False,  # the pipeline shuffles
+        verbose=1 if sys.stdout.isatty() else 2,  # no progress-bar spam in logs
+    )
+    for key, values in fit.history.items():
+        history.setdefault(key, []).extend(values)
+
+
+def _final_samples(config, model, output_dir: str) -> str:
+    split = "test"
+    info = records.load_manifest(config.records_dir)["splits"][split]
+    if not info["num_triplets"]:
+        split = "validation"
+    samples = _sample_batch(config, split)
+    generated = model.converter(samples["source"], training=False).numpy()
+    path = os.path.join(output_dir, "final_samples.png")
+    visualize.save_png(
+        path, visualize.triplet_grid(samples["source"], generated, samples["target"])
+    )
+    return path

@@ -1,0 +1,84 @@
+"""A training workdir: its resolved configuration and its checkpoints.
+
+  config.json       the resolved configuration
+  checkpoints/      tf.train.CheckpointManager (every N steps, epoch ends)
+  logs/             TensorBoard: scalars, sample grids, validation metrics
+  samples/          sample-grid PNGs during training
+  final_samples.png test sources | generated | ground truth at the end
+  train_summary.json steps, validation figures and the loss history
+
+Every tool that reads a trained model (evaluate, export, transfer, serve,
+the research tools) loads it through this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import keras
+import tensorflow as tf
+
+from pldt_tf import config as config_lib
+from pldt_tf import errors
+from pldt_tf import model as model_lib
+from pldt_tf.training import factory
+
+
+def write_config(config) -> None:
+    os.makedirs(config.workdir, exist_ok=True)
+    with open(os.path.join(config.workdir, "config.json"), "w") as file:
+        file.write(config.to_json() + "\n")
+
+
+def load_config(workdir: str) -> config_lib.TrainConfig:
+    """The resolved configuration a training workdir was trained with."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.isfile(path):
+        raise errors.MissingInputError(
+            f"{path!r} not found: {workdir!r} is not a training workdir "
+            "(python -m pldt_tf.train writes one)."
+        )
+    with open(path) as file:
+        values = json.load(file)
+    known = {field.name for field in dataclasses.fields(config_lib.TrainConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise errors.UserError(
+            f"{path!r} has settings this version does not know ({unknown}): it "
+            "was written by another version of pldt_tf; retrain into a new "
+            "--workdir or use the version that wrote it."
+        )
+    return config_lib.TrainConfig(**values)
+
+
+def load_model_and_step(
+    workdir: str, checkpoint: str | None = None
+) -> tuple[model_lib.PixelLevelDomainTransfer, int]:
+    """The trained model of a workdir (latest or named checkpoint: converter
+    and discriminators) and the training step it was saved at."""
+    config = load_config(workdir)
+    model = factory.build_model(config, 1, "float32", synchronized_bn=False)
+    restorer = tf.train.Checkpoint(model=model)
+    if checkpoint is None:
+        checkpoint = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    if checkpoint is None:
+        raise errors.MissingInputError(
+            f"No checkpoint in {os.path.join(workdir, 'checkpoints')!r}."
+        )
+    restorer.restore(checkpoint).expect_partial()
+    return model, int(model.converter_optimizer.iterations.numpy())
+
+
+def load_converter_and_step(
+    workdir: str, checkpoint: str | None = None
+) -> tuple[keras.Model, int]:
+    """The converter of a workdir and the step it was saved at."""
+    model, step = load_model_and_step(workdir, checkpoint)
+    return model.converter, step
+
+
+def load_converter(workdir: str, checkpoint: str | None = None) -> keras.Model:
+    """The converter of a training workdir (latest or named checkpoint)."""
+    return load_converter_and_step(workdir, checkpoint)[0]
