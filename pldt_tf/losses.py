@@ -1,4 +1,4 @@
-"""Losses of paper Eq. 2, 5 and 6 as pure tensor functions (SPEC §3).
+"""Losses of paper Eq. 2, 5 and 6 as pure tensor functions (docs/paper.md#losses).
 
 Every function returns *per-example* losses ([B] float32): the model sums
 them and divides by the global batch size, which is what keeps the loss
@@ -12,6 +12,10 @@ Targets of the discriminators:
 """
 
 from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Sequence
 
 import tensorflow as tf
 
@@ -30,11 +34,38 @@ def discriminator_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     return bce_with_logits(logits, labels)
 
 
+def _summed_bce(groups) -> tf.Tensor:
+    """Σ over (logits, labels) groups of equal size of the per-example BCE,
+    added in the order given (so the rounding is fixed)."""
+    return functools.reduce(
+        operator.add, [bce_with_logits(logits, labels) for logits, labels in groups]
+    )
+
+
+def case_averaged_discriminator_loss(
+    groups: Sequence[tuple[tf.Tensor, object]],
+) -> tf.Tensor:
+    """A discriminator's loss per example, averaged over the batches it judged.
+
+    Args:
+      groups: (logits [B], labels) per batch a discriminator judged: with
+        pure batches (``per_case``), one per case — e.g. associated (1),
+        generated (0), unassociated (0) for D_A — each label a scalar; with
+        one mixed batch (``per_sample``, ``joint``), a single group whose
+        labels are per example.
+
+    Returns:
+      [B]: (Σ_groups BCE) / number of groups — each case weighs the same,
+      as each is one term of Eq. 2 / Eq. 5.
+    """
+    return _summed_bce(groups) / float(len(groups))
+
+
 def real_fake_discriminator_loss(
     real_logits: tf.Tensor, fake_logits: tf.Tensor
 ) -> tf.Tensor:
     """Eq. 2 on one pure real and one pure generated batch: [B] per pair."""
-    return bce_with_logits(real_logits, 1.0) + bce_with_logits(fake_logits, 0.0)
+    return _summed_bce([(real_logits, 1.0), (fake_logits, 0.0)])
 
 
 def domain_discriminator_loss(
@@ -43,12 +74,10 @@ def domain_discriminator_loss(
     generated_logits: tf.Tensor,
 ) -> tf.Tensor:
     """Eq. 5 on pure batches; ``unassociated_logits=None`` for C+RF+DD−Neg."""
-    loss = bce_with_logits(associated_logits, 1.0) + bce_with_logits(
-        generated_logits, 0.0
-    )
+    groups = [(associated_logits, 1.0), (generated_logits, 0.0)]
     if unassociated_logits is not None:
-        loss += bce_with_logits(unassociated_logits, 0.0)
-    return loss
+        groups.append((unassociated_logits, 0.0))
+    return _summed_bce(groups)
 
 
 def adversarial_converter_loss(generated_logits: tf.Tensor, form: str) -> tf.Tensor:
@@ -65,6 +94,12 @@ def adversarial_converter_loss(generated_logits: tf.Tensor, form: str) -> tf.Ten
     if form == "minimax":
         return -bce_with_logits(generated_logits, 0.0)
     raise ValueError(f"form must be one of {CONVERTER_LOSSES}, got {form!r}")
+
+
+def converter_loss(parts: Sequence[tf.Tensor]) -> tf.Tensor:
+    """Eq. 6's weighting: the mean of the converter's losses against each
+    discriminator (½ each with D_R and D_A; the whole loss with one)."""
+    return tf.add_n(list(parts)) / float(len(parts))
 
 
 def mse_converter_loss(generated: tf.Tensor, target: tf.Tensor) -> tf.Tensor:

@@ -1,4 +1,5 @@
-"""Algorithm 1 of the paper as a Keras ``train_step`` (SPEC §3–§4).
+"""Algorithm 1 of the paper as a Keras ``train_step`` (docs/paper.md#losses,
+docs/paper.md#algorithm-1).
 
 Each batch of (source, target, negative) performs, in order:
   1. a D_R update (real: associated and unassociated product images;
@@ -10,8 +11,8 @@ The converter's forward pass is computed once, at the start, under the
 converter's tape; the discriminator updates read it through
 ``stop_gradient``.
 
-Selection modes (the batch-normalisation trap of SPEC §4 decides how the
-converter's loss is batched):
+Selection modes (how the converter's loss is batched matters, see
+docs/paper.md#batch-normalisation-and-batch-composition):
 - ``per_case``: associated, unassociated and generated images each go
   through a discriminator as their own pure batch (DCGAN and the public
   ports); the converter's loss uses the pure generated batch, exactly the
@@ -25,7 +26,7 @@ converter's loss is batched):
   converter's loss is taken on that same batch. With pure batches, a
   discriminator in batch-norm training mode can tell an associated batch from
   an unassociated one by batch statistics without judging any single pair
-  (docs/selection.md measures it); a batch that mixes the cases takes that
+  (docs/research/selection.md measures it); a batch that mixes the cases takes that
   shortcut away.
 
 Methods (paper Table 2): ``c_rf_dd`` (ours), ``c_rf`` (D_R only), ``c_mse``
@@ -38,6 +39,9 @@ on the same global batch (with synchronised batch norm).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import keras
 import tensorflow as tf
 
@@ -46,6 +50,58 @@ from pldt_tf import losses
 METHODS = ("c_rf_dd", "c_rf", "c_mse", "c_rf_dd_neg")
 SELECTIONS = ("per_sample", "per_case", "joint")
 ASSOCIATED, UNASSOCIATED, GENERATED = 0, 1, 2
+
+
+class Group(NamedTuple):
+    """One batch a discriminator judges: the sources (D_A's pairs), the
+    product images, and each example's case — a Python int for a pure batch
+    (every example the same case), an int32 tensor [n] for a mixed one."""
+
+    source: tf.Tensor
+    image: tf.Tensor
+    case: int | tf.Tensor
+
+
+class Adversary(NamedTuple):
+    """A discriminator as the step sees it: its attribute name, whether it
+    judges (source, image) pairs, the label it learns for a case, and the
+    names of its trackers."""
+
+    network: str
+    paired: bool
+    label: Callable
+    loss: str
+    converter_loss: str
+    outputs: tuple[tuple[str, tuple[int, ...]], ...]
+
+
+ADVERSARIES = {
+    # D_R: real for any real product image, associated or not (Eq. 2).
+    "real_fake": Adversary(
+        network="real_fake",
+        paired=False,
+        label=lambda case: case != GENERATED,
+        loss="loss/real_fake",
+        converter_loss="loss/converter_real_fake",
+        outputs=(
+            ("d_real_fake/real", (ASSOCIATED, UNASSOCIATED)),
+            ("d_real_fake/fake", (GENERATED,)),
+        ),
+    ),
+    # D_A: associated only for the photo's own product (Eq. 5).
+    "domain": Adversary(
+        network="domain",
+        paired=True,
+        label=lambda case: case == ASSOCIATED,
+        loss="loss/domain",
+        converter_loss="loss/converter_domain",
+        outputs=(
+            ("d_domain/associated", (ASSOCIATED,)),
+            ("d_domain/generated", (GENERATED,)),
+            ("d_domain/unassociated", (UNASSOCIATED,)),
+        ),
+    ),
+}
 
 
 def uses_real_fake(method: str) -> bool:
@@ -316,6 +372,8 @@ class PixelLevelDomainTransfer(keras.Model):
             tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy
         )
 
+    # -- what the discriminators judge ------------------------------------
+
     def _mixed_targets(self, target, negative, generated, cases):
         cases = cases[:, None, None, None]
         return tf.where(
@@ -324,41 +382,79 @@ class PixelLevelDomainTransfer(keras.Model):
             tf.where(cases == UNASSOCIATED, negative, tf.cast(generated, target.dtype)),
         )
 
+    def discriminator_groups(
+        self, source, target, negative, generated, cases, with_unassociated: bool
+    ) -> list[Group]:
+        """The batches one discriminator judges in this step, in call order.
+
+        ``per_case`` (``cases`` None): three pure groups — associated,
+        generated, then unassociated when ``with_unassociated`` — each its own
+        batch-norm batch. ``per_sample`` (B cases drawn) and ``joint`` (the 3B
+        cases of every sample): one mixed group, each example's target picked
+        by its case.
+        """
+        if cases is not None:
+            return [
+                Group(
+                    source,
+                    self._mixed_targets(target, negative, generated, cases),
+                    cases,
+                )
+            ]
+        groups = [
+            Group(source, target, ASSOCIATED),
+            Group(source, generated, GENERATED),
+        ]
+        if with_unassociated:
+            groups.append(Group(source, negative, UNASSOCIATED))
+        return groups
+
+    def _adversaries(self) -> list[Adversary]:
+        """The discriminators this method trains against, in update order."""
+        out = []
+        if self.real_fake is not None:
+            out.append(ADVERSARIES["real_fake"])
+        if self.domain is not None:
+            out.append(ADVERSARIES["domain"])
+        return out
+
+    def _judge(self, adversary: Adversary, group: Group) -> tf.Tensor:
+        network = getattr(self, adversary.network)
+        inputs = [group.source, group.image] if adversary.paired else group.image
+        return network(inputs, training=True)
+
+    def _with_unassociated(self, adversary: Adversary, negative) -> bool:
+        if adversary.paired:  # D_A: never for −Neg
+            return self.method != "c_rf_dd_neg"
+        return negative is not None  # D_R: any real product image is real
+
+    # -- steps 1 and 2: the discriminators -----------------------------------
+
     def _update_discriminators(self, source, target, negative, generated, cases):
         """Steps 1 and 2; returns whether all their gradients were finite
         (None when no optimizer scales its loss)."""
-        updates = []  # (optimizer, network, loss function, tracker), in order
-        if self.real_fake is not None:
-            updates.append(
-                (
-                    self.real_fake_optimizer,
-                    self.real_fake,
-                    lambda: self._real_fake_loss(target, negative, generated, cases),
-                    "loss/real_fake",
-                )
-            )
-        if self.domain is not None:
-            updates.append(
-                (
-                    self.domain_optimizer,
-                    self.domain,
-                    lambda: self._domain_loss(
-                        source, target, negative, generated, cases
-                    ),
-                    "loss/domain",
-                )
-            )
         # Both gradients are computed before either is applied, so an overflow
         # in one skips both.
-        pending = [
-            (
-                optimizer,
-                network,
-                *self._loss_and_gradients(network, optimizer, fn),
-                name,
+        pending = []
+        for adversary in self._adversaries():
+            groups = self.discriminator_groups(
+                source,
+                target,
+                negative,
+                generated,
+                cases,
+                self._with_unassociated(adversary, negative),
             )
-            for optimizer, network, fn, name in updates
-        ]
+            network = getattr(self, adversary.network)
+            optimizer = getattr(self, f"{adversary.network}_optimizer")
+            loss, gradients = self._loss_and_gradients(
+                network,
+                optimizer,
+                lambda adversary=adversary, groups=groups: self._discriminator_loss(
+                    adversary, groups
+                ),
+            )
+            pending.append((optimizer, network, loss, gradients, adversary.loss))
         scaling = any(hasattr(o, "scale_loss") for o, *_ in pending) or hasattr(
             self.converter_optimizer, "scale_loss"
         )
@@ -377,103 +473,74 @@ class PixelLevelDomainTransfer(keras.Model):
             self._trackers[name].update_state(loss)
         return healthy
 
-    def _real_fake_loss(self, target, negative, generated, cases):
-        d_r = self.real_fake
-        if cases is not None:
-            logits = d_r(
-                self._mixed_targets(target, negative, generated, cases), training=True
-            )
-            real = cases != GENERATED
-            self._track_outputs("d_real_fake/real", logits, real)
-            self._track_outputs("d_real_fake/fake", logits, ~real)
-            return self._global_mean(losses.discriminator_loss(logits, real))
-        real_logits = d_r(target, training=True)
-        fake_logits = d_r(generated, training=True)
-        per_example = losses.real_fake_discriminator_loss(real_logits, fake_logits)
-        real_outputs = [real_logits]
-        if negative is not None:
-            negative_logits = d_r(negative, training=True)
-            per_example = per_example + losses.bce_with_logits(negative_logits, 1.0)
-            real_outputs.append(negative_logits)
-            per_example = per_example / 3.0
-        else:
-            per_example = per_example / 2.0
-        self._track_outputs("d_real_fake/real", tf.concat(real_outputs, 0))
-        self._track_outputs("d_real_fake/fake", fake_logits)
+    def _discriminator_loss(self, adversary: Adversary, groups) -> tf.Tensor:
+        """Eq. 2 (D_R) or Eq. 5 (D_A) over the groups, averaged per example
+        over the groups, then over the global batch."""
+        judged = [(self._judge(adversary, group), group.case) for group in groups]
+        self._track_outputs(adversary, judged)
+        per_example = losses.case_averaged_discriminator_loss(
+            [(logits, adversary.label(case)) for logits, case in judged]
+        )
         return self._global_mean(per_example)
 
-    def _domain_loss(self, source, target, negative, generated, cases):
-        d_a = self.domain
-        if cases is not None:
-            mixed = self._mixed_targets(target, negative, generated, cases)
-            logits = d_a([source, mixed], training=True)
-            self._track_outputs("d_domain/associated", logits, cases == ASSOCIATED)
-            self._track_outputs("d_domain/generated", logits, cases == GENERATED)
-            if "d_domain/unassociated" in self._trackers:
-                self._track_outputs(
-                    "d_domain/unassociated", logits, cases == UNASSOCIATED
+    def _track_outputs(self, adversary: Adversary, judged) -> None:
+        """Mean σ(logit) per case tracker: a pure group counts whole for its
+        case's trackers, a mixed one through its case mask."""
+        for name, wanted in adversary.outputs:
+            if name not in self._trackers:
+                continue
+            outputs, weights = [], []
+            for logits, case in judged:
+                if isinstance(case, int):
+                    if case in wanted:
+                        outputs.append(logits)
+                else:
+                    outputs.append(logits)
+                    mask = tf.reduce_any([case == c for c in wanted], axis=0)
+                    weights.append(tf.cast(mask, tf.float32))
+            if outputs:
+                self._trackers[name].update_state(
+                    tf.sigmoid(
+                        tf.concat(outputs, 0) if len(outputs) > 1 else outputs[0]
+                    ),
+                    sample_weight=weights[0] if weights else None,
                 )
-            return self._global_mean(
-                losses.discriminator_loss(logits, cases == ASSOCIATED)
-            )
-        associated = d_a([source, target], training=True)
-        generated_logits = d_a([source, generated], training=True)
-        unassociated = None
-        if self.method != "c_rf_dd_neg":
-            unassociated = d_a([source, negative], training=True)
-            self._track_outputs("d_domain/unassociated", unassociated)
-        self._track_outputs("d_domain/associated", associated)
-        self._track_outputs("d_domain/generated", generated_logits)
-        per_example = losses.domain_discriminator_loss(
-            associated, unassociated, generated_logits
-        )
-        return self._global_mean(per_example / (2.0 if unassociated is None else 3.0))
 
-    def _track_outputs(self, name, logits, mask=None):
-        weights = None if mask is None else tf.cast(mask, tf.float32)
-        self._trackers[name].update_state(tf.sigmoid(logits), sample_weight=weights)
+    # -- step 3: the converter -------------------------------------------------
 
     def _converter_loss(self, source, target, negative, generated, cases):
-        """Step 3's loss, against the discriminators as just updated."""
+        """Step 3's loss, against the discriminators as just updated, on the
+        group that holds the generated images — batched exactly as the
+        discriminators saw it."""
         if self.method == "c_mse":
             loss = self._global_mean(losses.mse_converter_loss(generated, target))
             self._trackers["loss/mse"].update_state(loss)
             return loss
+        (group,) = [
+            g
+            for g in self.discriminator_groups(
+                source, target, negative, generated, cases, False
+            )
+            if not isinstance(g.case, int) or g.case == GENERATED
+        ]
         parts = []
-        if cases is not None:
-            images = self._mixed_targets(target, negative, generated, cases)
-            is_generated = cases == GENERATED
-            for name, network, inputs, labels in self._adversaries(
-                source, images, cases
-            ):
-                logits = network(inputs, training=True)
-                if self.converter_loss == "minimax":  # Eq. 6 on the whole batch
-                    part = -self._global_mean(losses.discriminator_loss(logits, labels))
-                else:
-                    per_example = losses.adversarial_converter_loss(
-                        logits, "non_saturating"
-                    )
-                    part = self._masked_global_mean(per_example, is_generated)
-                self._trackers[name].update_state(part)
-                parts.append(part)
-        else:
-            for name, network, inputs, _ in self._adversaries(source, generated, None):
-                logits = network(inputs, training=True)
-                per_example = losses.adversarial_converter_loss(
-                    logits, self.converter_loss
+        for adversary in self._adversaries():
+            logits = self._judge(adversary, group)
+            if self.converter_loss == "minimax":  # Eq. 6: maximise D's loss
+                part = -self._global_mean(
+                    losses.discriminator_loss(logits, adversary.label(group.case))
                 )
-                part = self._global_mean(per_example)
-                self._trackers[name].update_state(part)
-                parts.append(part)
-        return tf.add_n(parts) / float(len(parts))
+            else:
+                part = self._generated_mean(
+                    losses.adversarial_converter_loss(logits, "non_saturating"),
+                    group.case,
+                )
+            self._trackers[adversary.converter_loss].update_state(part)
+            parts.append(part)
+        return losses.converter_loss(parts)
 
-    def _adversaries(self, source, images, cases):
-        """(tracker, discriminator, inputs, labels) for the converter's loss."""
-        out = []
-        if self.real_fake is not None:
-            labels = None if cases is None else cases != GENERATED
-            out.append(("loss/converter_real_fake", self.real_fake, images, labels))
-        if self.domain is not None:
-            labels = None if cases is None else cases == ASSOCIATED
-            out.append(("loss/converter_domain", self.domain, [source, images], labels))
-        return out
+    def _generated_mean(self, per_example, case) -> tf.Tensor:
+        """Mean over the generated examples of the global batch."""
+        if isinstance(case, int):  # a pure generated group
+            return self._global_mean(per_example)
+        return self._masked_global_mean(per_example, case == GENERATED)
