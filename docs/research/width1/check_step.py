@@ -5,8 +5,8 @@ One per_case step of C+RF+DD and of C+MSE at width 0.0625 (float32, batch
 Keras model on TensorFlow and once by the JAX port; then the updated weights
 are compared. Two processes, as Keras picks its backend at import:
 
-  python docs/experiments/width1/check_step.py tf demo.npz.xz step.npz [EPS]
-  KERAS_BACKEND=jax python docs/experiments/width1/check_step.py \\
+  python docs/research/width1/check_step.py tf demo.npz.xz step.npz [EPS]
+  KERAS_BACKEND=jax python docs/research/width1/check_step.py \\
       jax demo.npz.xz step.npz [EPS]
 
 EPS is Adam's epsilon (default Keras' 1e-7). Adam's first update is about

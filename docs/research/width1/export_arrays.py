@@ -5,7 +5,7 @@ project's own pipeline, in its fixed order); writes one xz-compressed .npz
 small enough to travel to a GPU machine without TensorFlow (the demo set:
 56 MB).
 
-  python docs/experiments/width1/export_arrays.py data/demo/records demo.npz.xz
+  python docs/research/width1/export_arrays.py data/demo/records demo.npz.xz
 
 Arrays, per split (train, test): ``<split>_photos`` [N, 64, 64, 3], the
 source photos; ``<split>_products`` [P, 64, 64, 3], one product image per

@@ -9,7 +9,7 @@ and the linear code probe (``code_probe.linear_accuracy``, as
 photos, scored on every test photo). Writes a 16-photo sample grid per
 snapshot and all scores as JSON.
 
-  python docs/experiments/width1/score_arrays.py data/demo/records \\
+  python docs/research/width1/score_arrays.py data/demo/records \\
       demo.npz.xz scores.json c_rf_dd-s0-e20-3360.npz ...
 """
 
