@@ -67,6 +67,14 @@ def define_precisions(default: list[str]) -> flags.FlagHolder:
     return holder
 
 
+def tool_command(module: str, **flag_values) -> list[str]:
+    """``python -m <module> --name=value ...`` with this interpreter: how one
+    tool starts another in a subprocess (the benchmark's memory runs,
+    tools/table3.py, the tests)."""
+    flags_given = [f"--{name}={value}" for name, value in flag_values.items()]
+    return [sys.executable, "-m", module, *flags_given]
+
+
 def run(main: Callable[[list[str]], object]) -> None:
     """``absl.app.run(main)``, ending on a ``UserError`` or ``UsageError``
     with one line on stderr and exit status 2 instead of a traceback."""

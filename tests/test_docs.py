@@ -51,9 +51,12 @@ def test_every_relative_link_and_anchor_resolves():
             )
             if not os.path.exists(os.path.join(ROOT, resolved)):
                 broken.append(f"{doc}: {target} (no such file)")
-            elif anchor and resolved.endswith(".md"):
-                if anchor not in _anchors(os.path.join(ROOT, resolved)):
-                    broken.append(f"{doc}: {target} (no such heading)")
+            elif (
+                anchor
+                and resolved.endswith(".md")
+                and anchor not in _anchors(os.path.join(ROOT, resolved))
+            ):
+                broken.append(f"{doc}: {target} (no such heading)")
     assert not broken, "\n".join(broken)
 
 

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from tool_runner import ROOT, run_tool
 
+from pldt_tf import cli
+
 
 def _free_ports(count: int) -> list[int]:
     sockets = [socket.socket() for _ in range(count)]
@@ -95,23 +97,21 @@ def test_two_workers_equal_one_process(selection, tmp_path):
 
 
 def _train_command(records_dir, workdir, epochs):
-    return [
-        sys.executable,
-        "-m",
+    return cli.tool_command(
         "pldt_tf.train",
-        f"--workdir={workdir}",
-        f"--records_dir={records_dir}",
-        "--synthetic_products=0",
-        "--width=0.0625",
-        "--batch_size=8",
-        f"--epochs={epochs}",
-        f"--decay_epochs={epochs - 1}",  # resuming with another decay works
-        "--steps_per_epoch=2",
-        "--checkpoint_every_steps=2",
-        "--sample_every_steps=2",
-        "--num_samples=4",
-        "--precision=float32",
-    ]
+        workdir=workdir,
+        records_dir=records_dir,
+        synthetic_products=0,
+        width=0.0625,
+        batch_size=8,
+        epochs=epochs,
+        decay_epochs=epochs - 1,  # resuming with another decay works
+        steps_per_epoch=2,
+        checkpoint_every_steps=2,
+        sample_every_steps=2,
+        num_samples=4,
+        precision="float32",
+    )
 
 
 @pytest.mark.slow

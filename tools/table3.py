@@ -27,7 +27,6 @@ import datetime
 import json
 import os
 import subprocess
-import sys
 import time
 
 from absl import app, flags
@@ -82,15 +81,13 @@ def train_run(method: str, seed: int, workdir: str, runs: dict, runs_path: str):
     key = f"{method}-seed{seed}"
     if os.path.isfile(os.path.join(workdir, "train_summary.json")) and key in runs:
         return
-    command = [
-        sys.executable,
-        "-m",
+    command = cli.tool_command(
         "pldt_tf.train",
-        f"--flagfile={_BASE_FLAGS.value}",
-        f"--method={method}",
-        f"--seed={seed}",
-        f"--workdir={workdir}",
-    ]
+        flagfile=_BASE_FLAGS.value,
+        method=method,
+        seed=seed,
+        workdir=workdir,
+    )
     print(f"\n[{key}] {' '.join(command[1:])}", flush=True)
     start = time.time()
     subprocess.run(command, check=True, cwd=ROOT)

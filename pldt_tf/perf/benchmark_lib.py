@@ -12,7 +12,6 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import time
 
 
@@ -210,23 +209,25 @@ def watch_process(command: list[str], interval: float = 0.2):
 
 
 def train_command(records_dir, workdir, width, batch, epochs, steps_per_epoch, every):
-    return [
-        sys.executable,
-        "-m",
+    """A small ``python -m pldt_tf.train`` run on existing records, for the
+    memory measurements."""
+    from pldt_tf import cli
+
+    return cli.tool_command(
         "pldt_tf.train",
-        f"--workdir={workdir}",
-        f"--records_dir={records_dir}",
-        f"--width={width}",
-        f"--batch_size={batch}",
-        f"--epochs={epochs}",
-        f"--decay_epochs={0 if epochs == 1 else 1}",
-        f"--steps_per_epoch={steps_per_epoch}",
-        f"--checkpoint_every_steps={every}",
-        f"--sample_every_steps={every}",
-        "--num_samples=8",
-        "--precision=float32",
-        "--synthetic_products=0",
-    ]
+        workdir=workdir,
+        records_dir=records_dir,
+        width=width,
+        batch_size=batch,
+        epochs=epochs,
+        decay_epochs=0 if epochs == 1 else 1,
+        steps_per_epoch=steps_per_epoch,
+        checkpoint_every_steps=every,
+        sample_every_steps=every,
+        num_samples=8,
+        precision="float32",
+        synthetic_products=0,
+    )
 
 
 def rss_growth(samples: list[tuple[float, float]]) -> dict[str, float]:

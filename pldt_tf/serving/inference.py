@@ -29,6 +29,11 @@ TransferFn = Callable[[np.ndarray], np.ndarray]  # uint8 [N,64,64,3] → same
 
 def find_saved_model(path: str) -> str:
     """The SavedModel folder at ``path``, or its highest integer version."""
+    if not os.path.exists(path):
+        raise errors.MissingInputError(
+            f"--model={path!r} does not exist: pass an export (python -m "
+            "pldt_tf.export writes one) or a training workdir."
+        )
     if os.path.isfile(os.path.join(path, "saved_model.pb")):
         return path
     versions = [

@@ -48,15 +48,43 @@ class TrainResult:
     seconds: float
 
 
-def _sample_batch(config, split: str) -> dict:
-    dataset = pipeline.triplet_dataset(
+def _evaluation_dataset(config, split: str, batch_size: int):
+    """A split's triplets in their fixed order, unshuffled."""
+    return pipeline.triplet_dataset(
         config.records_dir,
         split,
-        config.num_samples,
+        batch_size,
         training=False,
         options=pipeline.PipelineOptions(direction=config.direction),
     )
-    batch = next(iter(dataset))
+
+
+def _training_triplets(config):
+    """The shuffled, repeated training triplets with fresh negatives. Under a
+    multi-worker strategy each worker keeps its part of every global batch
+    (sharding by file would give workers unequal shards)."""
+    triplets = pipeline.triplet_dataset(
+        config.records_dir,
+        "train",
+        config.batch_size,
+        training=True,
+        options=pipeline.PipelineOptions(
+            direction=config.direction,
+            negatives=config.negatives,
+            hard_negatives=config.hard_negatives,
+            hard_negative_pool=config.hard_negative_pool,
+            seed=config.seed,
+        ),
+    )
+    shard = tf.data.Options()
+    shard.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA
+    )
+    return triplets.with_options(shard)
+
+
+def _sample_batch(config, split: str) -> dict:
+    batch = next(iter(_evaluation_dataset(config, split, config.num_samples)))
     return {k: batch[k].numpy() for k in ("source", "target")}
 
 
@@ -128,35 +156,32 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
         step,
         total,
     )
-    triplets = pipeline.triplet_dataset(
-        config.records_dir,
-        "train",
-        config.batch_size,
-        training=True,
-        options=pipeline.PipelineOptions(
-            direction=config.direction,
-            negatives=config.negatives,
-            hard_negatives=config.hard_negatives,
-            hard_negative_pool=config.hard_negative_pool,
-            seed=config.seed,
-        ),
-    )
-    # Under a multi-worker strategy each worker keeps its part of every global
-    # batch (sharding by file would give workers unequal shards).
-    shard = tf.data.Options()
-    shard.experimental_distribute.auto_shard_policy = (
-        tf.data.experimental.AutoShardPolicy.DATA
-    )
-    triplets = triplets.with_options(shard)
-    validation = pipeline.triplet_dataset(
-        config.records_dir,
-        "validation",
-        64,
-        training=False,
-        options=pipeline.PipelineOptions(direction=config.direction),
-    )
-    writer = tf.summary.create_file_writer(os.path.join(output_dir, "logs"))
+    triplets = _training_triplets(config)
+    validation = _evaluation_dataset(config, "validation", 64)
     health = callbacks.TrainingHealth()
+    callback_list = _callbacks(config, output_dir, manager, validation, health)
+    history = _fit_remaining(model, triplets, callback_list, config, per_epoch, step)
+    final = _final_samples(config, model, output_dir)
+    scores = _validation_scores(model, validation, history)
+    _write_summary(output_dir, model, scores, health, history)
+    latest = tf.train.latest_checkpoint(os.path.join(config.workdir, "checkpoints"))
+    if not chief:
+        shutil.rmtree(output_dir, ignore_errors=True)
+    return TrainResult(
+        workdir=config.workdir,
+        steps=int(model.converter_optimizer.iterations.numpy()),
+        final_samples=os.path.join(config.workdir, os.path.basename(final)),
+        checkpoint=latest,
+        health_violations=health.violations,
+        validation=scores,
+        seconds=time.time() - start,
+    )
+
+
+def _callbacks(config, output_dir, manager, validation, health) -> list:
+    """Throughput, health, NaN stop, TensorBoard scalars, sample grids with
+    validation scores, checkpoints — in the order they must run."""
+    writer = tf.summary.create_file_writer(os.path.join(output_dir, "logs"))
     grids = callbacks.SampleGrids(
         output_dir,
         _sample_batch(config, "validation"),
@@ -173,9 +198,16 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     ]
     if not config.skip_nonfinite:
         callback_list.insert(1, callbacks.StopOnNonFiniteLoss(manager))
+    return callback_list
+
+
+def _fit_remaining(model, triplets, callback_list, config, per_epoch, step) -> dict:
+    """Trains from ``step`` to the last epoch — the interrupted epoch first,
+    when a run resumes mid-epoch; returns the history of the epochs run."""
     history: dict[str, list] = {}
+    total = config.epochs * per_epoch
     epoch = step // per_epoch
-    if step % per_epoch and step < total:  # finish the interrupted epoch first
+    if step % per_epoch and step < total:
         _fit(
             model,
             triplets,
@@ -188,11 +220,16 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
         epoch += 1
     if epoch < config.epochs:
         _fit(model, triplets, callback_list, epoch, config.epochs, per_epoch, history)
-    final = _final_samples(config, model, output_dir)
+    return history
+
+
+def _validation_scores(model, validation, history) -> dict:
     if history.get("val_rmse"):  # SampleGrids scored the last epoch already
-        scores = {"rmse": history["val_rmse"][-1], "c_ssim": history["val_c_ssim"][-1]}
-    else:
-        scores = callbacks.evaluate_pixels(model.converter, validation)
+        return {"rmse": history["val_rmse"][-1], "c_ssim": history["val_c_ssim"][-1]}
+    return callbacks.evaluate_pixels(model.converter, validation)
+
+
+def _write_summary(output_dir, model, scores, health, history) -> None:
     with open(os.path.join(output_dir, "train_summary.json"), "w") as file:
         json.dump(
             {
@@ -204,18 +241,6 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
             file,
             indent=1,
         )
-    latest = tf.train.latest_checkpoint(os.path.join(config.workdir, "checkpoints"))
-    if not chief:
-        shutil.rmtree(output_dir, ignore_errors=True)
-    return TrainResult(
-        workdir=config.workdir,
-        steps=int(model.converter_optimizer.iterations.numpy()),
-        final_samples=os.path.join(config.workdir, os.path.basename(final)),
-        checkpoint=latest,
-        health_violations=health.violations,
-        validation=scores,
-        seconds=time.time() - start,
-    )
 
 
 def _fit(model, triplets, callback_list, first, last, steps, history) -> None:

@@ -82,3 +82,47 @@ def load_converter_and_step(
 def load_converter(workdir: str, checkpoint: str | None = None) -> keras.Model:
     """The converter of a training workdir (latest or named checkpoint)."""
     return load_converter_and_step(workdir, checkpoint)[0]
+
+
+def compare_runs(baseline: str, candidate: str, tolerance: float = 0.0) -> list[str]:
+    """How two finished training workdirs differ, as sentences; empty when
+    they agree: the validation figures and every logged loss (within
+    ``tolerance``, absolute) and ``final_samples.png`` byte for byte.
+
+    Used to show that a change of code leaves training unchanged: train the
+    same config before and after it, then compare.
+    """
+    differences = []
+    summaries = []
+    for workdir in (baseline, candidate):
+        path = os.path.join(workdir, "train_summary.json")
+        if not os.path.isfile(path):
+            raise errors.MissingInputError(
+                f"{path!r} not found: {workdir!r} is not a finished training "
+                "workdir (python -m pldt_tf.train writes it at the end)."
+            )
+        with open(path) as file:
+            summaries.append(json.load(file))
+    first, second = summaries
+    if first["steps"] != second["steps"]:
+        differences.append(f"steps: {first['steps']} against {second['steps']}")
+    for section in ("validation", "history"):
+        keys = sorted(set(first[section]) | set(second[section]))
+        for key in keys:
+            a, b = first[section].get(key), second[section].get(key)
+            if a is None or b is None:
+                differences.append(f"{section}/{key}: only in one run")
+                continue
+            pairs = list(zip(a, b, strict=False)) if isinstance(a, list) else [(a, b)]
+            if isinstance(a, list) and len(a) != len(b):
+                differences.append(f"{section}/{key}: {len(a)} against {len(b)} values")
+            worst = max(abs(x - y) for x, y in pairs) if pairs else 0.0
+            if worst > tolerance:
+                differences.append(f"{section}/{key}: differs by up to {worst:.3g}")
+    grids = []
+    for workdir in (baseline, candidate):
+        with open(os.path.join(workdir, "final_samples.png"), "rb") as file:
+            grids.append(file.read())
+    if grids[0] != grids[1]:
+        differences.append("final_samples.png: not byte-identical")
+    return differences
