@@ -154,172 +154,201 @@ def _row(label: str, *values: str) -> None:
 
 
 def run(records_dir: str, sections, results: dict) -> dict:
-    import numpy as np
+    """Measures ``sections`` in order into ``results`` (the ceiling first
+    whenever ``train`` needs it) and returns it."""
+    if "ceiling" in sections or "train" in sections:
+        _measure_ceiling(records_dir, results)
+    for name in ("train", "pipeline", "inference", "memory"):
+        if name in sections:
+            _MEASUREMENTS[name](records_dir, results)
+    return results
+
+
+def _measure_ceiling(records_dir: str, results: dict) -> None:
+    """float32 and bfloat16 matmul GFLOP/s."""
+    print("\n== ceiling: n×n matmul", _MATMUL_SIZE.value)
+    for dtype in ("float32", "bfloat16"):
+        rate = benchmark_lib.matmul_gflops(_MATMUL_SIZE.value, dtype)
+        results[f"ceiling/{dtype}_gflops"] = rate
+        _row(f"matmul {dtype}", f"{rate:,.1f} GFLOP/s")
+
+
+def _measure_train(records_dir: str, results: dict) -> None:
+    """images/s of the training step, in memory and from the records, per
+    precision, and the split by phase."""
     import tensorflow as tf
 
     from pldt_tf.data import pipeline
     from pldt_tf.perf import flops
 
-    if "ceiling" in sections or "train" in sections:
-        print("\n== ceiling: n×n matmul", _MATMUL_SIZE.value)
-        for dtype in ("float32", "bfloat16"):
-            rate = benchmark_lib.matmul_gflops(_MATMUL_SIZE.value, dtype)
-            results[f"ceiling/{dtype}_gflops"] = rate
-            _row(f"matmul {dtype}", f"{rate:,.1f} GFLOP/s")
-
-    def options():
-        return pipeline.PipelineOptions(direction="human_to_product", seed=0)
-
-    if "train" in sections:
-        width, batch = _WIDTH.value, _BATCH_SIZE.value
-        step_flops = flops.train_step_flops(width, _METHOD.value, _SELECTION.value)
-        results["train/flops_per_sample"] = step_flops.total
-        print(
-            f"\n== train: {_METHOD.value}, {_SELECTION.value}, width {width}, "
-            f"batch {batch}; {step_flops.total / 1e9:.2f} GFLOP per sample"
+    width, batch = _WIDTH.value, _BATCH_SIZE.value
+    step_flops = flops.train_step_flops(width, _METHOD.value, _SELECTION.value)
+    results["train/flops_per_sample"] = step_flops.total
+    print(
+        f"\n== train: {_METHOD.value}, {_SELECTION.value}, width {width}, "
+        f"batch {batch}; {step_flops.total / 1e9:.2f} GFLOP per sample"
+    )
+    _row("", "images/s", "GFLOP/s", "of ceiling")
+    dataset = pipeline.triplet_dataset(
+        records_dir,
+        "train",
+        batch,
+        True,
+        pipeline.PipelineOptions(direction="human_to_product", seed=0),
+    ).repeat()
+    first = next(iter(dataset))
+    for precision in _PRECISIONS.value:
+        ceiling = results["ceiling/" + _ceiling_dtype(precision) + "_gflops"]
+        model = benchmark_lib.build_training_model(
+            width, batch, _METHOD.value, _SELECTION.value, precision
         )
-        _row("", "images/s", "GFLOP/s", "of ceiling")
-        dataset = pipeline.triplet_dataset(
-            records_dir, "train", batch, True, options()
-        ).repeat()
-        first = next(iter(dataset))
-        for precision in _PRECISIONS.value:
-            ceiling = results["ceiling/" + _ceiling_dtype(precision) + "_gflops"]
-            model = benchmark_lib.build_training_model(
-                width, batch, _METHOD.value, _SELECTION.value, precision
+        step = tf.function(model.train_step)  # traced once for all uses
+        sources = {
+            "in-memory tensors": _repeat(first),
+            "TFRecord pipeline": iter(dataset),
+        }
+        for label, batches in sources.items():
+            rate = benchmark_lib.train_step_rate(
+                step, batches, _STEPS.value, _REPEATS.value
             )
-            step = tf.function(model.train_step)  # traced once for all uses
-            sources = {
-                "in-memory tensors": _repeat(first),
-                "TFRecord pipeline": iter(dataset),
-            }
-            for label, batches in sources.items():
-                rate = benchmark_lib.train_step_rate(
-                    step, batches, _STEPS.value, _REPEATS.value
-                )
-                achieved = rate * step_flops.total / 1e9
-                key = f"train/{precision}/{label.split()[0]}"
-                results[key + "/images_per_s"] = rate
-                results[key + "/fraction_of_ceiling"] = achieved / ceiling
+            achieved = rate * step_flops.total / 1e9
+            key = f"train/{precision}/{label.split()[0]}"
+            results[key + "/images_per_s"] = rate
+            results[key + "/fraction_of_ceiling"] = achieved / ceiling
+            _row(
+                f"{precision}, {label}",
+                f"{rate:,.2f}",
+                f"{achieved:,.1f}",
+                f"{achieved / ceiling:.0%}",
+            )
+        if _PROFILE_DIR.value:
+            folder = os.path.join(_PROFILE_DIR.value, precision)
+            benchmark_lib.profile_steps(step, first, folder, steps=2)
+            print(f"  profile: tensorboard --logdir={folder}  (Profile tab)")
+        if _PHASES.value and _SELECTION.value == "per_case":
+            seconds = benchmark_lib.phase_seconds(model, first, _REPEATS.value)
+            for name, value in seconds.items():
+                phase = getattr(step_flops, name) * batch / value / 1e9
+                results[f"train/{precision}/phase/{name}_s"] = value
                 _row(
-                    f"{precision}, {label}",
-                    f"{rate:,.2f}",
-                    f"{achieved:,.1f}",
-                    f"{achieved / ceiling:.0%}",
+                    f"  phase {name}",
+                    f"{value * 1e3:,.0f} ms",
+                    f"{phase:,.1f}",
+                    f"{phase / ceiling:.0%}",
                 )
-            if _PROFILE_DIR.value:
-                folder = os.path.join(_PROFILE_DIR.value, precision)
-                benchmark_lib.profile_steps(step, first, folder, steps=2)
-                print(f"  profile: tensorboard --logdir={folder}  (Profile tab)")
-            if _PHASES.value and _SELECTION.value == "per_case":
-                seconds = benchmark_lib.phase_seconds(model, first, _REPEATS.value)
-                for name, value in seconds.items():
-                    phase = getattr(step_flops, name) * batch / value / 1e9
-                    results[f"train/{precision}/phase/{name}_s"] = value
-                    _row(
-                        f"  phase {name}",
-                        f"{value * 1e3:,.0f} ms",
-                        f"{phase:,.1f}",
-                        f"{phase / ceiling:.0%}",
-                    )
 
-    if "pipeline" in sections:
-        print(f"\n== pipeline: batch {_PIPELINE_BATCH.value}")
-        _row("", "triplets/s")
-        for direction, negatives in (
-            ("human_to_product", "fresh"),
-            ("human_to_product", "stored"),
-            ("product_to_human", "fresh"),
-        ):
-            rate = benchmark_lib.pipeline_throughput(
-                records_dir,
-                _PIPELINE_BATCH.value,
-                _PIPELINE_BATCHES.value,
-                _REPEATS.value,
-                pipeline.PipelineOptions(direction=direction, negatives=negatives),
-            )
-            results[f"pipeline/{direction}/{negatives}"] = rate
-            _row(f"{direction}, {negatives} negatives", f"{rate:,.0f}")
 
-    if "inference" in sections:
-        from pldt_tf import networks
-        from pldt_tf.serving import export_lib
+def _measure_pipeline(records_dir: str, results: dict) -> None:
+    """triplets/s of the tf.data pipeline alone."""
+    from pldt_tf.data import pipeline
 
-        print(f"\n== inference: converter width {_WIDTH.value}, float32")
-        _row("", "b=1 median", "b=1 p95", f"b={_INFERENCE_BATCH.value} img/s")
-        converter = networks.build_converter(_WIDTH.value)
-        rng = np.random.default_rng(0)
-        one = tf.constant(rng.uniform(-1, 1, (1, 64, 64, 3)), tf.float32)
-        many = tf.constant(
-            rng.uniform(-1, 1, (_INFERENCE_BATCH.value, 64, 64, 3)), tf.float32
+    print(f"\n== pipeline: batch {_PIPELINE_BATCH.value}")
+    _row("", "triplets/s")
+    for direction, negatives in (
+        ("human_to_product", "fresh"),
+        ("human_to_product", "stored"),
+        ("product_to_human", "fresh"),
+    ):
+        rate = benchmark_lib.pipeline_throughput(
+            records_dir,
+            _PIPELINE_BATCH.value,
+            _PIPELINE_BATCHES.value,
+            _REPEATS.value,
+            pipeline.PipelineOptions(direction=direction, negatives=negatives),
         )
-        keras_call = tf.function(lambda x: converter(x, training=False))
-        with tempfile.TemporaryDirectory() as folder:
-            path = export_lib.export(converter, folder, "converter", 1)
-            signature = tf.saved_model.load(path).signatures["transfer_float"]
-            calls = {
-                "Keras model (tf.function)": keras_call,
-                "SavedModel transfer_float": lambda x: signature(images=x)["image"],
-            }
-            figures = {}
-            for label, call in calls.items():
-                median, p95, rate = benchmark_lib.latency_and_throughput(
-                    call, one, many, _LATENCY_CALLS.value
-                )
-                figures[label] = median
-                key = "inference/" + label.split()[0].lower()
-                results[key + "/latency_median_ms"] = median
-                results[key + "/latency_p95_ms"] = p95
-                results[key + "/images_per_s"] = rate
-                _row(label, f"{median:.2f} ms", f"{p95:.2f} ms", f"{rate:,.0f}")
-        ratio = (
-            figures["SavedModel transfer_float"] / figures["Keras model (tf.function)"]
-        )
-        results["inference/savedmodel_over_keras_latency"] = ratio
-        _row("SavedModel / Keras latency at batch 1", f"{ratio:.2f}x")
+        results[f"pipeline/{direction}/{negatives}"] = rate
+        _row(f"{direction}, {negatives} negatives", f"{rate:,.0f}")
 
-    if "memory" in sections:
-        print("\n== memory")
-        with tempfile.TemporaryDirectory() as folder:
-            command = benchmark_lib.train_command(
-                records_dir,
-                os.path.join(folder, "peak"),
-                _MEMORY_WIDTH.value,
-                _MEMORY_BATCH.value,
-                epochs=1,
-                steps_per_epoch=3,
-                every=3,
+
+def _measure_inference(records_dir: str, results: dict) -> None:
+    """Converter latency and throughput, Keras against the SavedModel."""
+    import numpy as np
+    import tensorflow as tf
+
+    from pldt_tf import networks
+    from pldt_tf.serving import export_lib
+
+    print(f"\n== inference: converter width {_WIDTH.value}, float32")
+    _row("", "b=1 median", "b=1 p95", f"b={_INFERENCE_BATCH.value} img/s")
+    converter = networks.build_converter(_WIDTH.value)
+    rng = np.random.default_rng(0)
+    one = tf.constant(rng.uniform(-1, 1, (1, 64, 64, 3)), tf.float32)
+    many = tf.constant(
+        rng.uniform(-1, 1, (_INFERENCE_BATCH.value, 64, 64, 3)), tf.float32
+    )
+    keras_call = tf.function(lambda x: converter(x, training=False))
+    with tempfile.TemporaryDirectory() as folder:
+        path = export_lib.export(converter, folder, "converter", 1)
+        signature = tf.saved_model.load(path).signatures["transfer_float"]
+        calls = {
+            "Keras model (tf.function)": keras_call,
+            "SavedModel transfer_float": lambda x: signature(images=x)["image"],
+        }
+        figures = {}
+        for label, call in calls.items():
+            median, p95, rate = benchmark_lib.latency_and_throughput(
+                call, one, many, _LATENCY_CALLS.value
             )
-            peak, _ = benchmark_lib.watch_process(command)
-            results["memory/peak_mib"] = peak
-            _row(
-                f"peak RSS, train width {_MEMORY_WIDTH.value} "
-                f"batch {_MEMORY_BATCH.value}",
-                f"{peak:,.0f} MiB",
-            )
-            steps = _LEAK_STEPS.value
-            command = benchmark_lib.train_command(
-                records_dir,
-                os.path.join(folder, "leak"),
-                0.0625,
-                8,
-                epochs=10,
-                steps_per_epoch=steps // 10,
-                every=steps // 10,
-            )
-            _, samples = benchmark_lib.watch_process(command)
-            growth = benchmark_lib.rss_growth(samples)
-            results.update({f"memory/leak_{k}": v for k, v in growth.items()})
-            _row(
-                f"RSS over {steps} steps (w 0.0625, b 8): at 25%",
-                f"{growth['rss_at_25pct_mib']:,.0f} MiB",
-            )
-            _row(
-                "  at the end; growth 25% → end",
-                f"{growth['rss_at_end_mib']:,.0f} MiB",
-                f"{growth['growth_mib']:+,.0f} MiB",
-            )
-    return results
+            figures[label] = median
+            key = "inference/" + label.split()[0].lower()
+            results[key + "/latency_median_ms"] = median
+            results[key + "/latency_p95_ms"] = p95
+            results[key + "/images_per_s"] = rate
+            _row(label, f"{median:.2f} ms", f"{p95:.2f} ms", f"{rate:,.0f}")
+    ratio = figures["SavedModel transfer_float"] / figures["Keras model (tf.function)"]
+    results["inference/savedmodel_over_keras_latency"] = ratio
+    _row("SavedModel / Keras latency at batch 1", f"{ratio:.2f}x")
+
+
+def _measure_memory(records_dir: str, results: dict) -> None:
+    """Peak RSS of a training process and RSS growth over many steps."""
+    print("\n== memory")
+    with tempfile.TemporaryDirectory() as folder:
+        command = benchmark_lib.train_command(
+            records_dir,
+            os.path.join(folder, "peak"),
+            _MEMORY_WIDTH.value,
+            _MEMORY_BATCH.value,
+            epochs=1,
+            steps_per_epoch=3,
+            every=3,
+        )
+        peak, _ = benchmark_lib.watch_process(command)
+        results["memory/peak_mib"] = peak
+        _row(
+            f"peak RSS, train width {_MEMORY_WIDTH.value} batch {_MEMORY_BATCH.value}",
+            f"{peak:,.0f} MiB",
+        )
+        steps = _LEAK_STEPS.value
+        command = benchmark_lib.train_command(
+            records_dir,
+            os.path.join(folder, "leak"),
+            0.0625,
+            8,
+            epochs=10,
+            steps_per_epoch=steps // 10,
+            every=steps // 10,
+        )
+        _, samples = benchmark_lib.watch_process(command)
+        growth = benchmark_lib.rss_growth(samples)
+        results.update({f"memory/leak_{k}": v for k, v in growth.items()})
+        _row(
+            f"RSS over {steps} steps (w 0.0625, b 8): at 25%",
+            f"{growth['rss_at_25pct_mib']:,.0f} MiB",
+        )
+        _row(
+            "  at the end; growth 25% → end",
+            f"{growth['rss_at_end_mib']:,.0f} MiB",
+            f"{growth['growth_mib']:+,.0f} MiB",
+        )
+
+
+_MEASUREMENTS = {
+    "train": _measure_train,
+    "pipeline": _measure_pipeline,
+    "inference": _measure_inference,
+    "memory": _measure_memory,
+}
 
 
 def _repeat(batch):

@@ -353,7 +353,7 @@ class PixelLevelDomainTransfer(keras.Model):
                 healthy = self._update_discriminators(
                     source, target, negative, tf.stop_gradient(generated), cases
                 )
-            converter_loss = self._converter_loss(
+            converter_loss = self.converter_step_loss(
                 source, target, negative, generated, cases
             )
             scaled = self._scaled(converter_loss, self.converter_optimizer)
@@ -437,21 +437,13 @@ class PixelLevelDomainTransfer(keras.Model):
         # in one skips both.
         pending = []
         for adversary in self._adversaries():
-            groups = self.discriminator_groups(
-                source,
-                target,
-                negative,
-                generated,
-                cases,
-                self._with_unassociated(adversary, negative),
-            )
             network = getattr(self, adversary.network)
             optimizer = getattr(self, f"{adversary.network}_optimizer")
             loss, gradients = self._loss_and_gradients(
                 network,
                 optimizer,
-                lambda adversary=adversary, groups=groups: self._discriminator_loss(
-                    adversary, groups
+                lambda adversary=adversary: self.discriminator_step_loss(
+                    adversary.network, source, target, negative, generated, cases
                 ),
             )
             pending.append((optimizer, network, loss, gradients, adversary.loss))
@@ -473,9 +465,21 @@ class PixelLevelDomainTransfer(keras.Model):
             self._trackers[name].update_state(loss)
         return healthy
 
-    def _discriminator_loss(self, adversary: Adversary, groups) -> tf.Tensor:
-        """Eq. 2 (D_R) or Eq. 5 (D_A) over the groups, averaged per example
-        over the groups, then over the global batch."""
+    def discriminator_step_loss(
+        self, name: str, source, target, negative, generated, cases=None
+    ) -> tf.Tensor:
+        """Eq. 2 (``name="real_fake"``) or Eq. 5 (``"domain"``) on the groups
+        that discriminator judges this step, averaged per example over the
+        groups, then over the global batch; updates its output trackers."""
+        adversary = ADVERSARIES[name]
+        groups = self.discriminator_groups(
+            source,
+            target,
+            negative,
+            generated,
+            cases,
+            self._with_unassociated(adversary, negative),
+        )
         judged = [(self._judge(adversary, group), group.case) for group in groups]
         self._track_outputs(adversary, judged)
         per_example = losses.case_averaged_discriminator_loss(
@@ -508,7 +512,7 @@ class PixelLevelDomainTransfer(keras.Model):
 
     # -- step 3: the converter -------------------------------------------------
 
-    def _converter_loss(self, source, target, negative, generated, cases):
+    def converter_step_loss(self, source, target, negative, generated, cases=None):
         """Step 3's loss, against the discriminators as just updated, on the
         group that holds the generated images — batched exactly as the
         discriminators saw it."""

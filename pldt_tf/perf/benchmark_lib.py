@@ -127,23 +127,20 @@ def phase_seconds(model, data, repeats: int) -> dict[str, float]:
     phases = {
         "converter_forward": lambda: model.converter(source, training=True),
     }
-    if model.real_fake is not None:
-        phases["real_fake_update"] = lambda: update(
-            model.real_fake,
-            model.real_fake_optimizer,
-            lambda: model._real_fake_loss(target, negative, generated, None),
-        )
-    if model.domain is not None:
-        phases["domain_update"] = lambda: update(
-            model.domain,
-            model.domain_optimizer,
-            lambda: model._domain_loss(source, target, negative, generated, None),
-        )
+    for name in ("real_fake", "domain"):
+        if getattr(model, name) is not None:
+            phases[f"{name}_update"] = lambda name=name: update(
+                getattr(model, name),
+                getattr(model, f"{name}_optimizer"),
+                lambda: model.discriminator_step_loss(
+                    name, source, target, negative, generated
+                ),
+            )
 
     def converter_update():
         with tf.GradientTape() as tape:
             images = model.converter(source, training=True)
-            loss = model._converter_loss(source, target, negative, images, None)
+            loss = model.converter_step_loss(source, target, negative, images)
         gradients = tape.gradient(loss, model.converter.trainable_variables)
         model.converter_optimizer.apply(gradients, model.converter.trainable_variables)
         return loss
