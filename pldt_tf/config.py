@@ -20,8 +20,47 @@ DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything a training run depends on (see ``pldt_tf/train.py`` for
-    the meaning of each field: they are its flags)."""
+    """Everything a training run depends on; each field is the flag of
+    ``python -m pldt_tf.train`` with the same name.
+
+    Attributes:
+      workdir: Folder for config.json, checkpoints, logs and sample grids.
+      records_dir: TFRecords folder; built from ``lookbook_dir`` if missing.
+      lookbook_dir: LookBook-layout folder to build the records from.
+      synthetic_products: If > 0 and ``lookbook_dir`` is missing, generate
+        the synthetic set with this many products there.
+      synthetic_variation: Product-shot variation preset of a generated set.
+      synthetic_colors: Primary colours a generated set draws (empty: all).
+      synthetic_patterns: Patterns a generated set draws (empty: all).
+      data_seed: Seed of data generation and of the split by product.
+      method: Paper Table 2 method (``model.METHODS``).
+      selection: How cases are batched (``model.SELECTIONS``).
+      converter_loss: ``non_saturating`` or ``minimax`` (Eq. 6 literally).
+      direction: ``human_to_product`` or ``product_to_human`` (paper Fig. 6).
+      negatives: ``fresh`` every epoch or ``stored`` in the records.
+      hard_negatives: Share of negatives drawn among colour neighbours.
+      hard_negative_pool: Colour neighbours a hard negative is drawn from.
+      width: Hidden-channel multiplier (paper: 1).
+      batch_size: Global batch size (paper: 128).
+      epochs: Total epochs (paper: 25 + 5).
+      decay_epochs: Last epochs at ``learning_rate / 10`` (paper: 5).
+      steps_per_epoch: Steps per epoch; None: one pass over the triplets.
+      optimizer: ``adam`` (DCGAN's reading) or ``sgd`` (the text's).
+      learning_rate: Initial learning rate (paper: 2e-4).
+      beta_1: Adam's beta_1 (DCGAN: 0.5).
+      momentum: SGD's momentum (paper's text: 0.5).
+      precision: ``auto``, ``float32``, ``mixed_bfloat16``, ``mixed_float16``.
+      jit_compile: Compile the step with XLA.
+      distribute: ``auto``, ``none``, ``mirrored`` or ``multi_worker``.
+      seed: Seed of weights, shuffling and case draws.
+      checkpoint_every_steps: Checkpoint interval (also at each epoch end).
+      keep_checkpoints: Checkpoints kept.
+      sample_every_steps: Sample-grid interval.
+      num_samples: Validation sources in each grid.
+      resume: Continue from the workdir's last checkpoint if any.
+      skip_nonfinite: Skip steps with non-finite gradients instead of
+        stopping.
+    """
 
     workdir: str
     records_dir: str = "data/demo/records"

@@ -93,3 +93,29 @@ def test_mse_golden():
     np.testing.assert_allclose(
         _np(losses.mse_converter_loss(generated, target)), [0.0, 0.25]
     )
+
+
+def test_case_averaging_golden():
+    # per_case D_A: associated (1), generated (0), unassociated (0), one
+    # example each → the mean of the three BCEs per example.
+    averaged = losses.case_averaged_discriminator_loss(
+        [
+            (tf.constant([1.0]), 1.0),
+            (tf.constant([-1.0]), 0.0),
+            (tf.constant([2.0]), 0.0),
+        ]
+    )
+    expected = (softplus(-1.0) + softplus(-1.0) + softplus(2.0)) / 3
+    np.testing.assert_allclose(_np(averaged), [expected], rtol=1e-6)
+    # A mixed batch (per_sample, joint) is one group: plain BCE per example.
+    mixed = losses.case_averaged_discriminator_loss(
+        [(tf.constant([0.0, 3.0]), tf.constant([True, False]))]
+    )
+    np.testing.assert_allclose(_np(mixed), [LOG2, softplus(3.0)], rtol=1e-6)
+
+
+def test_converter_loss_is_half_of_each_discriminator_term():
+    # Eq. 6: ½·L_R + ½·L_A; with one discriminator (C+RF) its whole loss.
+    both = losses.converter_loss([tf.constant(0.4), tf.constant(1.0)])
+    assert float(both) == pytest.approx(0.7)
+    assert float(losses.converter_loss([tf.constant(0.4)])) == pytest.approx(0.4)

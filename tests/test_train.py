@@ -20,7 +20,7 @@ from train_fixtures import tiny_config
 from pldt_tf import config as config_lib
 from pldt_tf import model as model_lib
 from pldt_tf.data import prepare
-from pldt_tf.training import callbacks, devices, factory, fit
+from pldt_tf.training import devices, factory, fit
 from pldt_tf.training import workdir as workdir_lib
 
 
@@ -97,42 +97,6 @@ def test_batch_larger_than_the_data_is_a_clear_error(synthetic_data, tmp_path):
     )
     with pytest.raises(ValueError, match="--batch_size"):
         fit.train(config)
-
-
-def test_non_finite_loss_stops_with_step_and_checkpoint():
-    class FakeOptimizer:
-        iterations = tf.Variable(42)
-
-    class FakeModel:
-        converter_optimizer = FakeOptimizer()
-
-    class FakeManager:
-        latest_checkpoint = "/w/checkpoints/ckpt-40"
-
-    callback = callbacks.StopOnNonFiniteLoss(FakeManager())
-    callback.set_model(FakeModel())
-    callback.on_train_batch_end(0, {"loss/converter": 1.0})
-    with pytest.raises(callbacks.NonFiniteLossError, match=r"step 42.*ckpt-40"):
-        callback.on_train_batch_end(0, {"loss/converter": float("nan")})
-
-
-def test_health_check_flags_the_batch_norm_exploit():
-    health = callbacks.TrainingHealth(window=3)
-    health.set_model(
-        type(
-            "M",
-            (),
-            {"converter_optimizer": type("O", (), {"iterations": tf.Variable(1)})()},
-        )()
-    )
-    fair = {"loss/real_fake": 0.6, "loss/converter_real_fake": 1.2}
-    exploit = {"loss/real_fake": 0.001, "loss/converter_real_fake": 0.01}
-    for _ in range(5):
-        health.on_train_batch_end(0, dict(fair))
-    assert health.violations == 0
-    for _ in range(5):
-        health.on_train_batch_end(0, dict(exploit))
-    assert health.violations == 3
 
 
 @pytest.mark.slow

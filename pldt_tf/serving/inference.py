@@ -60,7 +60,13 @@ def load_signature(model: str, name: str) -> tuple[Callable, int]:
 
         converter, step = workdir_lib.load_converter_and_step(model)
         module = export_lib.ConverterModule(converter)
-        return getattr(module, name), step
+        method = getattr(module, name)
+
+        def call_module(images):
+            # A tf.function method holds its module weakly: keep it alive.
+            return method(images=images) if module is not None else None
+
+        return call_module, step
     path = find_saved_model(model)
     loaded = tf.saved_model.load(path)
     signature = loaded.signatures[name]
