@@ -102,6 +102,11 @@ class TrainConfig:
         for name in ("synthetic_colors", "synthetic_patterns"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
+    def vocabulary(self) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+        """(colours, patterns) a generated synthetic set draws; None where the
+        flag is empty, meaning the whole vocabulary."""
+        return self.synthetic_colors or None, self.synthetic_patterns or None
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
 
@@ -124,11 +129,7 @@ def validate(config: TrainConfig) -> None:
     _check_choice(
         "synthetic_variation", config.synthetic_variation, synthetic.VARIATIONS
     )
-    synthetic.check_vocabulary(
-        config.synthetic_colors or None,
-        config.synthetic_patterns or None,
-        prefix="--synthetic_",
-    )
+    synthetic.check_vocabulary(*config.vocabulary(), prefix="--synthetic_")
     positive = {
         "width": config.width,
         "batch_size": config.batch_size,

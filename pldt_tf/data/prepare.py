@@ -57,8 +57,8 @@ def _generate_synthetic(config: config_lib.TrainConfig, data_dir: str) -> None:
         config.synthetic_products,
         seed=config.data_seed,
         variation=config.synthetic_variation,
-        colors=config.synthetic_colors or None,
-        patterns=config.synthetic_patterns or None,
+        colors=config.vocabulary()[0],
+        patterns=config.vocabulary()[1],
     )
 
 
@@ -87,8 +87,7 @@ def check_synthetic_settings(config: config_lib.TrainConfig) -> None:
         config.synthetic_products,
         config.data_seed,
         config.synthetic_variation,
-        config.synthetic_colors or None,
-        config.synthetic_patterns or None,
+        *config.vocabulary(),
     )
     mismatch = synthetic.settings_mismatch(data_dir, expected)
     if mismatch:
