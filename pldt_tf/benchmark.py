@@ -59,6 +59,7 @@ _BATCH_SIZE = flags.DEFINE_integer(
     "batch_size", 32, "Training batch size.", lower_bound=1
 )
 _METHOD = cli.define_method()
+_UPSAMPLING = cli.define_upsampling()
 _SELECTION = cli.define_selection()
 _PRECISIONS = cli.define_precisions(["float32", "mixed_bfloat16"])
 _STEPS = flags.DEFINE_integer(
@@ -182,10 +183,13 @@ def _measure_train(records_dir: str, results: dict) -> None:
     from pldt_tf.perf import flops
 
     width, batch = _WIDTH.value, _BATCH_SIZE.value
-    step_flops = flops.train_step_flops(width, _METHOD.value, _SELECTION.value)
+    step_flops = flops.train_step_flops(
+        width, _METHOD.value, _SELECTION.value, _UPSAMPLING.value
+    )
     results["train/flops_per_sample"] = step_flops.total
     print(
-        f"\n== train: {_METHOD.value}, {_SELECTION.value}, width {width}, "
+        f"\n== train: {_METHOD.value}, {_SELECTION.value}, {_UPSAMPLING.value}, "
+        f"width {width}, "
         f"batch {batch}; {step_flops.total / 1e9:.2f} GFLOP per sample"
     )
     _row("", "images/s", "GFLOP/s", "of ceiling")
@@ -200,7 +204,12 @@ def _measure_train(records_dir: str, results: dict) -> None:
     for precision in _PRECISIONS.value:
         ceiling = results["ceiling/" + _ceiling_dtype(precision) + "_gflops"]
         model = benchmark_lib.build_training_model(
-            width, batch, _METHOD.value, _SELECTION.value, precision
+            width,
+            batch,
+            _METHOD.value,
+            _SELECTION.value,
+            precision,
+            _UPSAMPLING.value,
         )
         step = tf.function(model.train_step)  # traced once for all uses
         sources = {
@@ -270,7 +279,7 @@ def _measure_inference(records_dir: str, results: dict) -> None:
 
     print(f"\n== inference: converter width {_WIDTH.value}, float32")
     _row("", "b=1 median", "b=1 p95", f"b={_INFERENCE_BATCH.value} img/s")
-    converter = networks.build_converter(_WIDTH.value)
+    converter = networks.build_converter(_WIDTH.value, upsampling=_UPSAMPLING.value)
     rng = np.random.default_rng(0)
     one = tf.constant(rng.uniform(-1, 1, (1, 64, 64, 3)), tf.float32)
     many = tf.constant(
@@ -379,6 +388,7 @@ def main(argv):
             name: flags.FLAGS[name].value
             for name in (
                 "width",
+                "upsampling",
                 "batch_size",
                 "method",
                 "selection",

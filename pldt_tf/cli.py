@@ -19,7 +19,10 @@ from absl import app, flags
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 from pldt_tf import config as config_lib  # noqa: E402
-from pldt_tf import errors  # noqa: E402
+from pldt_tf import (
+    errors,  # noqa: E402
+    networks,  # noqa: E402
+)
 from pldt_tf import model as model_lib  # noqa: E402
 
 METHOD_HELP = (
@@ -45,6 +48,20 @@ def define_method(default: str = "c_rf_dd") -> flags.FlagHolder:
 def define_selection(default: str = "per_case") -> flags.FlagHolder:
     return flags.DEFINE_enum(
         "selection", default, list(model_lib.SELECTIONS), SELECTION_HELP
+    )
+
+
+UPSAMPLING_HELP = (
+    "The decoder's x2 layers: transposed5 (the paper's 5x5 fractionally "
+    "strided convolutions), transposed4 (4x4 kernels, which stride 2 divides) "
+    "or resize_conv (nearest-neighbour x2, then a 5x5 convolution; the same "
+    "parameters, 4x the decoder's multiply-adds; docs/research/upsampling.md)."
+)
+
+
+def define_upsampling(default: str = "transposed5") -> flags.FlagHolder:
+    return flags.DEFINE_enum(
+        "upsampling", default, list(networks.UPSAMPLINGS), UPSAMPLING_HELP
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from pldt_tf import errors, losses, model
+from pldt_tf import errors, losses, model, networks
 from pldt_tf.data import pipeline, synthetic
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
@@ -41,6 +41,8 @@ class TrainConfig:
       hard_negatives: Share of negatives drawn among colour neighbours.
       hard_negative_pool: Colour neighbours a hard negative is drawn from.
       width: Hidden-channel multiplier (paper: 1).
+      upsampling: The decoder's ×2 layers (``networks.UPSAMPLINGS``;
+        the paper's: ``transposed5``).
       batch_size: Global batch size (paper: 128).
       epochs: Total epochs (paper: 25 + 5).
       decay_epochs: Last epochs at ``learning_rate / 10`` (paper: 5).
@@ -78,6 +80,7 @@ class TrainConfig:
     hard_negatives: float = 0.0
     hard_negative_pool: int = 32
     width: float = 1.0
+    upsampling: str = "transposed5"
     batch_size: int = 128
     epochs: int = 30
     decay_epochs: int = 5
@@ -120,6 +123,7 @@ def validate(config: TrainConfig) -> None:
     """Raises ``ValueError`` naming the flag and the fix for any bad value."""
     _check_choice("method", config.method, model.METHODS)
     _check_choice("selection", config.selection, model.SELECTIONS)
+    _check_choice("upsampling", config.upsampling, networks.UPSAMPLINGS)
     _check_choice("converter_loss", config.converter_loss, losses.CONVERTER_LOSSES)
     _check_choice("direction", config.direction, pipeline.DIRECTIONS)
     _check_choice("negatives", config.negatives, pipeline.NEGATIVE_MODES)

@@ -144,10 +144,56 @@ def build_encoder(
     return keras.Model(inputs, code, name="encoder")
 
 
+UPSAMPLINGS = ("transposed5", "transposed4", "resize_conv")
+
+
+def _upsample(x, filters: int, upsampling: str, index: int, use_bias: bool, dtype):
+    """One ×2 upsampling layer of the decoder: [B, s, s, C] → [B, 2s, 2s, filters].
+
+    ``transposed5``: the paper's 5×5 fractionally strided convolution;
+    ``transposed4``: a 4×4 kernel, which stride 2 divides, so every output
+    pixel gets the same number of kernel taps; ``resize_conv``: nearest-
+    neighbour ×2, then a 5×5 convolution — the same parameters as
+    ``transposed5``, its multiply-adds at the output resolution (4×).
+    """
+    if upsampling == "resize_conv":
+        x = keras.layers.UpSampling2D(
+            2, interpolation="nearest", name=f"decoder_resize{index}", dtype=dtype
+        )(x)  # [B, 2s, 2s, C]
+        return keras.layers.Conv2D(
+            filters,
+            5,
+            padding="same",
+            use_bias=use_bias,
+            kernel_initializer=_kernel_init(),
+            name=f"decoder_conv{index}",
+            dtype=dtype,
+        )(x)
+    if upsampling not in UPSAMPLINGS:
+        raise ValueError(f"upsampling must be one of {UPSAMPLINGS}, got {upsampling!r}")
+    return keras.layers.Conv2DTranspose(
+        filters,
+        4 if upsampling == "transposed4" else 5,
+        strides=2,
+        padding="same",
+        use_bias=use_bias,
+        kernel_initializer=_kernel_init(),
+        name=f"decoder_fconv{index}",
+        dtype=dtype,
+    )(x)
+
+
 def build_decoder(
-    width: float = 1.0, synchronized_bn: bool = False, dtype=None
+    width: float = 1.0,
+    synchronized_bn: bool = False,
+    dtype=None,
+    upsampling: str = "transposed5",
 ) -> keras.Model:
-    """Decoder: [B, 64] code → [B, 64, 64, 3] image in [-1, 1] (float32)."""
+    """Decoder: [B, 64] code → [B, 64, 64, 3] image in [-1, 1] (float32).
+
+    ``upsampling`` chooses the four ×2 layers (``UPSAMPLINGS``; the paper's
+    is ``transposed5``).
+    """
     code = keras.Input((CODE_SIZE,), name="code")
     top = scaled(BASE_FILTERS[-1], width)
     # Conv 1 of Table 1(b): a 1×1 convolution on the 1×1 code == Dense.
@@ -162,33 +208,20 @@ def build_decoder(
     x = keras.layers.ReLU(name="decoder_relu1", dtype=dtype)(x)
     x = keras.layers.Reshape((4, 4, top), name="decoder_reshape", dtype=dtype)(x)
     for index, filters in enumerate(reversed(BASE_FILTERS[:-1]), start=2):
-        x = keras.layers.Conv2DTranspose(
-            scaled(filters, width),
-            5,
-            strides=2,
-            padding="same",
-            use_bias=False,
-            kernel_initializer=_kernel_init(),
-            name=f"decoder_fconv{index}",
-            dtype=dtype,
-        )(x)  # [B, 2^(index+1), 2^(index+1), filters·w]
+        x = _upsample(x, scaled(filters, width), upsampling, index, False, dtype)
+        # x: [B, 2^(index+1), 2^(index+1), filters·w]
         x = _batch_norm(f"decoder_bn{index}", synchronized_bn, dtype)(x)
         x = keras.layers.ReLU(name=f"decoder_relu{index}", dtype=dtype)(x)
-    x = keras.layers.Conv2DTranspose(
-        3,
-        5,
-        strides=2,
-        padding="same",
-        kernel_initializer=_kernel_init(),
-        name="decoder_fconv5",
-        dtype=dtype,
-    )(x)  # [B, 64, 64, 3]
+    x = _upsample(x, 3, upsampling, 5, True, dtype)  # [B, 64, 64, 3]
     image = keras.layers.Activation("tanh", name="image", dtype="float32")(x)
     return keras.Model(code, image, name="decoder")
 
 
 def build_converter(
-    width: float = 1.0, synchronized_bn: bool = False, dtype=None
+    width: float = 1.0,
+    synchronized_bn: bool = False,
+    dtype=None,
+    upsampling: str = "transposed5",
 ) -> keras.Model:
     """Converter C = decoder(encoder(x)): [B, 64, 64, 3] → [B, 64, 64, 3].
 
@@ -197,6 +230,8 @@ def build_converter(
       synchronized_bn: Batch statistics over all replicas (multi-device).
       dtype: A Keras dtype policy name, e.g. ``"mixed_bfloat16"``; the output
         is float32 whatever the policy.
+      upsampling: The decoder's ×2 layers (``UPSAMPLINGS``); the paper's
+        5×5 transposed convolutions by default.
 
     Example:
       >>> converter = build_converter(width=0.125)
@@ -205,7 +240,7 @@ def build_converter(
     """
     source = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="source")
     encoder = build_encoder(width, synchronized_bn, dtype)
-    decoder = build_decoder(width, synchronized_bn, dtype)
+    decoder = build_decoder(width, synchronized_bn, dtype, upsampling)
     return keras.Model(source, decoder(encoder(source)), name="converter")
 
 

@@ -89,6 +89,7 @@ flags.DEFINE_integer(
 )
 # Model and schedule.
 flags.DEFINE_float("width", _D.width, "Hidden-channel multiplier (paper: 1).")
+cli.define_upsampling(_D.upsampling)
 flags.DEFINE_integer("batch_size", _D.batch_size, "Global batch size (paper: 128).")
 flags.DEFINE_integer("epochs", _D.epochs, "Total epochs (paper: 25 + 5 = 30).")
 flags.DEFINE_integer(

@@ -173,3 +173,17 @@ def test_rgba_is_composited_over_white_in_the_graph():
 def test_fixture_names_used_here_exist(lookbook_folder):
     folder, _ = lookbook_folder
     assert os.path.exists(os.path.join(folder, fx.name(905, 0, 2, "JPEG")))
+
+
+@pytest.mark.parametrize("upsampling", ["transposed4", "resize_conv"])
+def test_every_upsampling_exports_and_reloads(upsampling, tmp_path):
+    from pldt_tf import networks
+
+    converter = networks.build_converter(0.0625, upsampling=upsampling)
+    path = export_lib.export(converter, str(tmp_path), "pldt", 1)
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
+    served = tf.saved_model.load(path).signatures["transfer_float"](
+        images=tf.constant(images)
+    )["image"]
+    expected = converter(images, training=False)
+    np.testing.assert_allclose(served.numpy(), np.asarray(expected), atol=1e-5)

@@ -73,3 +73,25 @@ def test_colour_match_is_the_share_of_equal_dominant_colours():
     target = np.stack([red, blue, blue, red])
     matches = metrics.color_match(generated, target, PALETTE).numpy()
     assert matches.mean() == 0.5
+
+
+def test_high_frequency_energy_sees_speckle_not_flat_areas():
+    flat = np.full((1, 64, 64, 3), 0.5, np.float32)
+    speckled = flat + np.random.default_rng(0).normal(0, 0.1, flat.shape)
+    energy = metrics.high_frequency_energy(np.concatenate([flat, speckled])).numpy()
+    assert energy[0] == pytest.approx(0.0, abs=1e-12)
+    # Independent noise of variance s² leaves (1 - 1/9)·s² after removing
+    # the 3×3 mean, a little more at the borders.
+    assert energy[1] == pytest.approx(0.01 * 8 / 9, rel=0.1)
+
+
+def test_background_speckle_measures_only_where_the_truth_is_white():
+    target = _garment([0.9, 0.1, 0.1])  # top half white
+    clean = target.copy()
+    speckled = target.copy()
+    speckled[:32] = 0.8  # grey where the ground truth is white
+    speckled[32:] = 0.0  # the garment area does not count
+    scores = metrics.background_speckle(
+        np.stack([clean, speckled]), np.stack([target, target])
+    ).numpy()
+    np.testing.assert_allclose(scores, [0.0, 0.2], atol=1e-6)

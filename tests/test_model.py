@@ -70,6 +70,22 @@ def test_each_update_changes_only_its_network(selection, active):
         assert _changed(before[name], getattr(model, name)) == (index == active), name
 
 
+@pytest.mark.parametrize("upsampling", networks.UPSAMPLINGS)
+def test_every_upsampling_trains_one_step(upsampling):
+    keras.utils.set_random_seed(0)
+    model = model_lib.PixelLevelDomainTransfer(
+        networks.build_converter(WIDTH, upsampling=upsampling),
+        networks.build_discriminator("real_fake", WIDTH),
+        networks.build_discriminator("domain", WIDTH),
+        seed=0,
+    )
+    model.compile(*[keras.optimizers.Adam(1e-2, beta_1=0.5) for _ in range(3)])
+    before = _snapshot(model.converter)
+    logs = model.train_step(_batch())
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    assert _changed(before, model.converter)
+
+
 @pytest.mark.parametrize("selection", model_lib.SELECTIONS)
 @pytest.mark.parametrize("method", model_lib.METHODS)
 def test_every_method_trains_one_step(method, selection):

@@ -136,3 +136,35 @@ def test_fused_batch_norm_equals_keras_batch_norm(shape):
         fused(x, training=False),
         keras.layers.BatchNormalization.call(fused, x, training=False),
     )
+
+
+@pytest.mark.parametrize("upsampling", networks.UPSAMPLINGS)
+def test_every_upsampling_keeps_shapes_and_counts_its_parameters(upsampling):
+    width = 0.0625
+    decoder = networks.build_decoder(width, upsampling=upsampling)
+    code = np.random.default_rng(0).normal(size=(2, 64)).astype("float32")
+    out = keras.ops.convert_to_numpy(decoder(code, training=True))
+    assert out.shape == (2, 64, 64, 3) and out.min() >= -1 and out.max() <= 1
+    # Four ×2 layers 64·w·16 → 32·w·16 → 16·w·16 → 8·w·16 → 3 channels (w 1/16:
+    # 64 → 32 → 16 → 8 → 3); a k×k kernel per layer, bias on the last only.
+    kernel = 4 if upsampling == "transposed4" else 5
+    channels = [64, 32, 16, 8, 3]
+    upsampling_weights = (
+        sum(
+            kernel * kernel * c_in * c_out
+            for c_in, c_out in zip(channels[:-1], channels[1:], strict=True)
+        )
+        + 3
+    )
+    dense_and_bn = 64 * 4 * 4 * 64 + 2 * (4 * 4 * 64 + 32 + 16 + 8)
+    assert _trainable(decoder) == upsampling_weights + dense_and_bn
+    resize = [layer for layer in decoder.layers if "resize" in layer.name]
+    assert len(resize) == (4 if upsampling == "resize_conv" else 0)
+
+
+def test_resize_conv_has_the_papers_parameter_count_at_width_one():
+    paper = networks.build_converter(1.0)
+    resized = networks.build_converter(1.0, upsampling="resize_conv")
+    assert _trainable(resized) == _trainable(paper)
+    with pytest.raises(ValueError, match="upsampling must be one of"):
+        networks.build_decoder(0.0625, upsampling="bilinear")

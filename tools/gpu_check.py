@@ -37,6 +37,7 @@ _WARMUP = flags.DEFINE_integer("warmup", 20, "Untimed steps first (tracing, XLA)
 _PRECISIONS = cli.define_precisions(["float32", "mixed_float16", "mixed_bfloat16"])
 _XLA = flags.DEFINE_list("xla", ["false", "true"], "jit_compile settings to try.")
 _METHOD = cli.define_method()
+_UPSAMPLING = cli.define_upsampling()
 _SELECTION = cli.define_selection()
 _TRAIN_PHOTOS = flags.DEFINE_integer(
     "train_photos",
@@ -73,7 +74,7 @@ def time_training(width, batch, method, selection, precision, xla, warmup, steps
     from pldt_tf.perf import benchmark_lib
 
     model = benchmark_lib.build_training_model(
-        width, batch, method, selection, precision
+        width, batch, method, selection, precision, _UPSAMPLING.value
     )
     rng = np.random.default_rng(0)
     data = {
@@ -100,7 +101,9 @@ def main(argv):
         if _SMALL.value
         else (_WIDTH.value, _BATCH_SIZE.value, _STEPS.value, _WARMUP.value)
     )
-    step_flops = flops.train_step_flops(width, _METHOD.value, _SELECTION.value).total
+    step_flops = flops.train_step_flops(
+        width, _METHOD.value, _SELECTION.value, _UPSAMPLING.value
+    ).total
     print(f"devices: {describe_devices()} | TensorFlow {tf.__version__}")
     print(
         f"{_METHOD.value}, {_SELECTION.value}, width {width}, batch {batch}, "

@@ -1,5 +1,6 @@
-"""Scores a trained converter on a split (docs/paper.md#evaluation): pixel metrics, the
-attribute probe (category, attributes, realism), and product retrieval.
+"""Scores a trained converter on a split (docs/paper.md#evaluation): pixel
+metrics and noise, the attribute probe (category, attributes, realism), and
+product retrieval.
 
 Writes ``evaluation-<split>.json``, ``evaluation-<split>.md`` and
 ``comparison-<split>.png`` (paper Fig. 5: source | generated | ground truth)
@@ -125,6 +126,13 @@ def pixel_scores(generated: np.ndarray, target: np.ndarray) -> dict:
         "rmse": float(tf.reduce_mean(metrics.rmse(g, t))),
         "c_ssim": float(tf.reduce_mean(metrics.c_ssim(g, t))),
         "color_match": float(tf.reduce_mean(metrics.color_match(g, t, palette))),
+        # Noise: high-frequency energy against the real products' (1: as
+        # much as real product shots), and speckle on the white background.
+        "noise_hf_ratio": float(
+            tf.reduce_mean(metrics.high_frequency_energy(g))
+            / tf.maximum(tf.reduce_mean(metrics.high_frequency_energy(t)), 1e-12)
+        ),
+        "background_speckle": float(tf.reduce_mean(metrics.background_speckle(g, t))),
     }
 
 

@@ -17,7 +17,7 @@ NAMES = {
     "c_rf_dd": "C+RF+DD (ours)",
 }
 ORDER = ("c_rf", "c_mse", "c_rf_dd_neg", RETRIEVAL, "c_rf_dd")
-# (key in the scores, label, higher is better)
+# (key in the scores, label, higher is better; None: neither)
 METRICS = (
     ("rmse", "RMSE", False),
     ("c_ssim", "C-SSIM", True),
@@ -29,6 +29,8 @@ METRICS = (
     ("color_match", "Colour match", True),
     ("retrieval_top1", "Retrieval top-1", True),
     ("retrieval_top5", "Retrieval top-5", True),
+    ("noise_hf_ratio", "Noise: high-frequency energy ÷ real products'", None),
+    ("background_speckle", "Noise: speckle on the white background ↓", False),
 )
 
 

@@ -48,13 +48,16 @@ def matmul_gflops(n: int, dtype: str, repeats: int = 5) -> float:
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def build_training_model(width, batch_size, method, selection, precision):
+def build_training_model(
+    width, batch_size, method, selection, precision, upsampling="transposed5"
+):
     from pldt_tf import config as config_lib
     from pldt_tf.training import factory
 
     config = config_lib.TrainConfig(
         workdir="unused",
         width=width,
+        upsampling=upsampling,
         batch_size=batch_size,
         method=method,
         selection=selection,

@@ -80,17 +80,24 @@ class StepFlops:
         )
 
 
-def network_flops(width: float) -> dict[str, tuple[int, int]]:
-    """Forward (total, first layer) FLOPs of C, D_R and D_A at a width."""
+def network_flops(
+    width: float, upsampling: str = "transposed5"
+) -> dict[str, tuple[int, int]]:
+    """Forward (total, first layer) FLOPs of C, D_R and D_A at a width, with
+    the decoder's ``upsampling``."""
+    converter = networks.build_converter(width, upsampling=upsampling)
     return {
-        "converter": forward_flops(networks.build_converter(width)),
+        "converter": forward_flops(converter),
         "real_fake": forward_flops(networks.build_discriminator("real_fake", width)),
         "domain": forward_flops(networks.build_discriminator("domain", width)),
     }
 
 
 def train_step_flops(
-    width: float, method: str = "c_rf_dd", selection: str = "per_case"
+    width: float,
+    method: str = "c_rf_dd",
+    selection: str = "per_case",
+    upsampling: str = "transposed5",
 ) -> StepFlops:
     """FLOPs one training sample costs (see the module docstring)."""
     if method not in model_lib.METHODS:
@@ -99,7 +106,7 @@ def train_step_flops(
         raise ValueError(
             f"selection must be one of {model_lib.SELECTIONS}, got {selection!r}"
         )
-    nets = network_flops(width)
+    nets = network_flops(width, upsampling)
     converter, converter_first = nets["converter"]
 
     def update(name, batches):  # forward + weight gradients + input gradients

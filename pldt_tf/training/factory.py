@@ -45,7 +45,9 @@ def build_model(config, per_epoch: int, precision: str, synchronized_bn: bool):
     """The compiled ``PixelLevelDomainTransfer`` of a configuration."""
     dtype = None if precision == "float32" else precision
     keras.utils.set_random_seed(config.seed)
-    converter = networks.build_converter(config.width, synchronized_bn, dtype)
+    converter = networks.build_converter(
+        config.width, synchronized_bn, dtype, config.upsampling
+    )
     real_fake = domain = None
     if model_lib.uses_real_fake(config.method):
         real_fake = networks.build_discriminator(
