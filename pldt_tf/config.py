@@ -110,6 +110,20 @@ class TrainConfig:
         flag is empty, meaning the whole vocabulary."""
         return self.synthetic_colors or None, self.synthetic_patterns or None
 
+    def pipeline_options(self, training: bool) -> pipeline.PipelineOptions:
+        """The tf.data options of this run: the training triplets (fresh or
+        stored negatives, hard negatives, the seed) or, for evaluation, the
+        split in its fixed order."""
+        if not training:
+            return pipeline.PipelineOptions(direction=self.direction)
+        return pipeline.PipelineOptions(
+            direction=self.direction,
+            negatives=self.negatives,
+            hard_negatives=self.hard_negatives,
+            hard_negative_pool=self.hard_negative_pool,
+            seed=self.seed,
+        )
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
 

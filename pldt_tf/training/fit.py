@@ -55,7 +55,7 @@ def _evaluation_dataset(config, split: str, batch_size: int):
         split,
         batch_size,
         training=False,
-        options=pipeline.PipelineOptions(direction=config.direction),
+        options=config.pipeline_options(training=False),
     )
 
 
@@ -68,13 +68,7 @@ def _training_triplets(config):
         "train",
         config.batch_size,
         training=True,
-        options=pipeline.PipelineOptions(
-            direction=config.direction,
-            negatives=config.negatives,
-            hard_negatives=config.hard_negatives,
-            hard_negative_pool=config.hard_negative_pool,
-            seed=config.seed,
-        ),
+        options=config.pipeline_options(training=True),
     )
     shard = tf.data.Options()
     shard.experimental_distribute.auto_shard_policy = (
