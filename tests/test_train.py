@@ -84,6 +84,29 @@ def test_load_config_reads_the_workdir_and_names_what_is_wrong(smoke_run, tmp_pa
         workdir_lib.load_config(str(tmp_path))
 
 
+def _snapshot(folder) -> dict:
+    """{relative path: bytes} of every file below ``folder``."""
+    files = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, "rb") as file:
+                files[os.path.relpath(path, folder)] = file.read()
+    return files
+
+
+def test_a_failed_start_leaves_the_workdir_byte_identical(synthetic_data, tmp_path):
+    _, records_dir = synthetic_data
+    config = tiny_config(records_dir, tmp_path / "w", epochs=1, decay_epochs=0)
+    fit.train(config)
+    before = _snapshot(config.workdir)
+    with pytest.raises(ValueError, match="must stay as in"):
+        fit.train(dataclasses.replace(config, width=0.125))
+    with pytest.raises(ValueError, match="--noresume"):
+        fit.train(dataclasses.replace(config, resume=False, epochs=2))
+    assert _snapshot(config.workdir) == before
+
+
 def test_noresume_refuses_a_workdir_with_checkpoints(smoke_run):
     config, _ = smoke_run
     with pytest.raises(ValueError, match="--noresume"):

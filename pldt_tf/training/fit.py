@@ -131,8 +131,6 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     # the chief writes the workdir; the others write a scratch folder that is
     # removed at the end (TensorFlow's multi-worker checkpointing pattern).
     output_dir = config.workdir if chief else tempfile.mkdtemp(prefix="pldt_worker_")
-    if chief:
-        workdir.write_config(config)
     with strategy.scope():
         model = factory.build_model(config, per_epoch, precision, synchronized)
     checkpoint = tf.train.Checkpoint(model=model)
@@ -140,6 +138,10 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
         checkpoint, os.path.join(output_dir, "checkpoints"), config.keep_checkpoints
     )
     _restore(config, checkpoint)
+    # Only now, with the flags checked against the checkpoint: a failed start
+    # leaves the workdir as it was.
+    if chief:
+        workdir.write_config(config)
     step = int(model.converter_optimizer.iterations.numpy())
     total = config.epochs * per_epoch
     logging.info(
