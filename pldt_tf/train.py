@@ -151,8 +151,12 @@ def main(argv):
     if not FLAGS.workdir:
         raise app.UsageError("--workdir is required (or set it in the flagfile).")
     result = fit.train(config_from_flags())
+    trained = result.steps - result.first_step
+    resumed = (
+        f" (steps {result.first_step} to {result.steps})" if result.first_step else ""
+    )
     print(
-        f"\nTrained {result.steps} steps in {result.seconds / 60:.1f} min.\n"
+        f"\nTrained {trained} steps{resumed} in {result.seconds / 60:.1f} min.\n"
         f"  samples:     {os.path.abspath(result.final_samples)}\n"
         f"  checkpoint:  {result.checkpoint}\n"
         f"  TensorBoard: tensorboard --logdir={os.path.join(result.workdir, 'logs')}\n"

@@ -129,6 +129,15 @@ def test_max_pixels_refuses_before_decoding():
     assert preprocess.decode_image_bytes(data, max_pixels=10_000).pixels is not None
 
 
+def test_a_bomb_beyond_pils_limit_is_reported_against_max_pixels(lookbook_folder):
+    folder, _ = lookbook_folder
+    decoded = _decode(folder, fx.name(906, 0, 14, "png"))  # 20,000 × 10,000
+    assert decoded.reason == (
+        "decompression bomb: 200000000 pixels > max_pixels="
+        f"{preprocess.DEFAULT_MAX_PIXELS}"
+    )
+
+
 def test_missing_file_gives_reason(tmp_path):
     decoded = preprocess.decode_image_file(tmp_path / "absent.jpg")
     assert decoded.pixels is None and "cannot read" in decoded.reason

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 
@@ -117,13 +118,29 @@ def decode_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Dec
                 rgb = _to_rgb(image)
                 return Decoded(np.asarray(rgb, dtype=np.uint8).copy())
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        return Decoded(None, f"decompression bomb: {error}")
+        return Decoded(None, _bomb_reason(error, max_pixels))
     except Image.UnidentifiedImageError:
         return Decoded(None, "not an image PIL can identify")
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         # OSError: "image file is truncated", broken data streams; the rest
         # come from malformed headers in various plugins.
         return Decoded(None, f"unreadable image data: {error}")
+
+
+def _bomb_reason(error: Exception, max_pixels: int) -> str:
+    """The reason for an image PIL refused while reading its header, in terms
+    of the limit the caller set (PIL's own error quotes PIL's limit)."""
+    match = re.search(r"\((\d+) pixels\)", str(error))
+    if match is None:
+        return f"decompression bomb: {error}"
+    pixels = int(match[1])
+    if pixels > max_pixels:
+        return f"decompression bomb: {pixels} pixels > max_pixels={max_pixels}"
+    return (
+        f"decompression bomb: {pixels} pixels exceed PIL's own limit "
+        f"(PIL.Image.MAX_IMAGE_PIXELS = {Image.MAX_IMAGE_PIXELS}), below "
+        f"max_pixels={max_pixels}"
+    )
 
 
 def resized_shape(height: tf.Tensor, width: tf.Tensor, size: int = IMAGE_SIZE):

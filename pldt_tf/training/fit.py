@@ -39,8 +39,12 @@ def steps_per_epoch(config: config_lib.TrainConfig, manifest: dict) -> int:
 
 @dataclasses.dataclass
 class TrainResult:
+    """What a run did: ``steps`` is the step reached, ``first_step`` the step
+    this run started from (0 unless it resumed), ``seconds`` this run's time."""
+
     workdir: str
     steps: int
+    first_step: int
     final_samples: str
     checkpoint: str | None
     health_violations: int
@@ -166,6 +170,7 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     return TrainResult(
         workdir=config.workdir,
         steps=int(model.converter_optimizer.iterations.numpy()),
+        first_step=step,
         final_samples=os.path.join(config.workdir, os.path.basename(final)),
         checkpoint=latest,
         health_violations=health.violations,
