@@ -26,6 +26,17 @@ def test_frechet_distance():
     assert probe_lib.frechet_distance(a, shifted) == pytest.approx(8 * 4.0, rel=1e-6)
 
 
+def test_frechet_distance_is_unavailable_where_it_cannot_be_computed():
+    rng = np.random.default_rng(0)
+    many = rng.normal(0, 1, (50, 8))
+    with pytest.raises(probe_lib.MetricUnavailable, match="at least 2 images"):
+        probe_lib.frechet_distance(many[:1], many)
+    broken = many.copy()
+    broken[3, 2] = np.nan
+    with pytest.raises(probe_lib.MetricUnavailable, match="not finite"):
+        probe_lib.frechet_distance(broken, many)
+
+
 def test_confusion_counts_true_rows_against_predicted_columns():
     labels = np.array([0, 0, 1, 2, 2, 2])
     predicted = np.array([0, 1, 1, 2, 0, 2])
@@ -207,6 +218,26 @@ def test_nearest_photo_scores_pick_each_products_closest_photo():
 
 
 @pytest.mark.slow
+def test_one_unavailable_metric_never_costs_the_report(
+    trained_workdir, synthetic_data, tmp_path
+):
+    # One source photo: no covariance for the Fréchet distance, as on a
+    # smoke-sized test split; every other metric is still written.
+    _, records_dir = synthetic_data
+    workdir = str(tmp_path / "copy")
+    shutil.copytree(trained_workdir, workdir)
+    results = evaluate_lib.evaluate(
+        workdir, "test", records_dir, probe_epochs=1, max_sources=1
+    )
+    scores = results["scores"]
+    assert scores["realism_frechet"] is None
+    assert "at least 2 images" in results["unavailable"]["realism_frechet"]
+    for key in ("rmse", "c_ssim", "color_match", "retrieval_top1"):
+        assert np.isfinite(scores[key]), key
+    with open(os.path.join(workdir, "evaluation-test.md")) as file:
+        assert "| realism_frechet | unavailable: a covariance" in file.read()
+
+
 def test_evaluate_product_to_human_end_to_end(synthetic_data, tmp_path):
     from train_fixtures import tiny_config
 

@@ -116,7 +116,31 @@ def photo_realism(records_dir: str, data: dict, epochs: int) -> dict:
     _, first = np.unique(data["source_id"], return_index=True)
     drawn = probe_lib.predict(probe, data["generated"][first])["features"]
     real = probe_lib.predict(probe, data["target"][first])["features"]
-    return {"realism_frechet": probe_lib.frechet_distance(drawn, real)}
+    return {
+        "realism_frechet": _unless_unavailable(probe_lib.frechet_distance, drawn, real)
+    }
+
+
+def _unless_unavailable(metric, *args):
+    """The metric's value, or ``Unavailable(reason)`` when the data at hand
+    cannot give it: one metric never costs the whole report."""
+    try:
+        return metric(*args)
+    except probe_lib.MetricUnavailable as error:
+        return Unavailable(str(error))
+
+
+class Unavailable(str):
+    """A metric's reason for having no value (a str, so JSON keeps it)."""
+
+
+def _unavailable(scores: dict) -> dict:
+    """{metric: reason} for the metrics that have none; removed from scores,
+    which stay all numbers."""
+    missing = {k: str(v) for k, v in scores.items() if isinstance(v, Unavailable)}
+    for key in missing:
+        scores[key] = None
+    return missing
 
 
 def pixel_scores(generated: np.ndarray, target: np.ndarray) -> dict:
@@ -161,8 +185,8 @@ def probe_scores(records_dir: str, split: str, data: dict, epochs: int) -> dict:
             for i, (name, row) in enumerate(zip(names, counts, strict=True))
             if row.sum()
         },
-        "realism_frechet": probe_lib.frechet_distance(
-            on_generated["features"], on_real["features"]
+        "realism_frechet": _unless_unavailable(
+            probe_lib.frechet_distance, on_generated["features"], on_real["features"]
         ),
         CONFUSION: {"classes": names, "counts": counts.tolist()},
     }
@@ -195,7 +219,10 @@ def markdown(results: dict) -> str:
         "|---|---|",
     ]
     for key, value in results["scores"].items():
-        if isinstance(value, dict):
+        if value is None:
+            reason = results.get("unavailable", {}).get(key, "")
+            lines.append(f"| {key} | unavailable: {reason} |")
+        elif isinstance(value, dict):
             for sub, v in value.items():
                 lines.append(f"| {key} / {sub} | {v:.4f} |")
         else:
@@ -259,6 +286,9 @@ def evaluate(
     if human_to_product:
         scores.update(retrieval_scores(records_dir, split, data))
     confusion = scores.pop(CONFUSION, None)  # counts, not a score
+    unavailable = _unavailable(scores)
+    for key, reason in unavailable.items():
+        print(f"{key}: unavailable — {reason}", flush=True)
     results = {
         "workdir": workdir,
         "method": method,
@@ -269,6 +299,7 @@ def evaluate(
         "max_sources": max_sources,
         "records_dir": records_dir,
         "scores": scores,
+        "unavailable": unavailable,
         CONFUSION: confusion,
     }
     suffix = split if method == "converter" else f"{split}-{method}"

@@ -184,8 +184,32 @@ def confusion(predicted: np.ndarray, labels: np.ndarray, classes: int) -> np.nda
     return np.bincount(flat, minlength=classes * classes).reshape(classes, classes)
 
 
+class MetricUnavailable(ValueError):  # noqa: N818 (a result, not a failure)
+    """A metric that cannot be computed on the data at hand; the message says
+    why. The evaluation reports it as unavailable and writes the others."""
+
+
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets."""
+    """Fréchet distance between Gaussians fitted to two feature sets.
+
+    Raises:
+      MetricUnavailable: fewer than 2 feature vectors on a side (no
+        covariance to fit), non-finite features, or no convergence.
+    """
+    if len(a) < 2 or len(b) < 2:
+        raise MetricUnavailable(
+            f"a covariance needs at least 2 images on each side; got {len(a)} "
+            f"generated and {len(b)} real (use a larger split or data set)"
+        )
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise MetricUnavailable("the probe's features are not finite")
+    try:
+        return _frechet(a, b)
+    except np.linalg.LinAlgError as error:
+        raise MetricUnavailable(f"the covariance did not decompose ({error})") from None
+
+
+def _frechet(a: np.ndarray, b: np.ndarray) -> float:
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a = np.cov(a, rowvar=False) + 1e-6 * np.eye(a.shape[1])
     cov_b = np.cov(b, rowvar=False) + 1e-6 * np.eye(b.shape[1])
