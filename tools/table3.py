@@ -57,6 +57,11 @@ _METHODS = flags.DEFINE_list(
     "Trained methods to run (Retrieval by DD-score comes with c_rf_dd); the "
     "paper's claims are checked only when all four are there.",
 )
+_RETRIEVAL = flags.DEFINE_bool(
+    "retrieval",
+    True,
+    "Also score Retrieval by DD-score (with c_rf_dd's D_A; minutes per seed).",
+)
 _OUTPUT_DIR = flags.DEFINE_string(
     "output_dir", "workdirs/table3", "Parent folder of the training workdirs."
 )
@@ -136,7 +141,7 @@ def evaluate_run(workdir: str, method: str) -> dict:
     )
 
 
-def comparison_figure(workdirs: dict, rows: int):
+def comparison_figure(workdirs: dict, rows: int, retrieval: bool = True):
     """Rows of test photos: source | one column per method | ground truth."""
     from pldt_tf import visualize
     from pldt_tf.evaluation import evaluate_lib
@@ -144,7 +149,7 @@ def comparison_figure(workdirs: dict, rows: int):
 
     columns, source, target = [], None, None
     for method in [m for m in ORDER if m in workdirs or m == RETRIEVAL]:
-        if method == RETRIEVAL and "c_rf_dd" not in workdirs:
+        if method == RETRIEVAL and ("c_rf_dd" not in workdirs or not retrieval):
             continue
         workdir = workdirs["c_rf_dd" if method == RETRIEVAL else method]
         config = workdir_lib.load_config(workdir)
@@ -292,9 +297,8 @@ def main(argv):
     unknown = sorted(set(_METHODS.value) - set(TRAINED))
     if unknown or not methods:
         raise app.UsageError(f"--methods: choose among {list(TRAINED)}; got {unknown}.")
-    present = [
-        m for m in ORDER if m in methods or (m == RETRIEVAL and "c_rf_dd" in methods)
-    ]
+    retrieval = _RETRIEVAL.value and "c_rf_dd" in methods
+    present = [m for m in ORDER if m in methods or (m == RETRIEVAL and retrieval)]
     scores = {m: [] for m in present}
     workdirs = {}
     for seed in seeds:
@@ -302,7 +306,7 @@ def main(argv):
             workdir = os.path.join(_OUTPUT_DIR.value, f"{method}-seed{seed}")
             train_run(method, seed, workdir, runs, runs_path)
             scores[method].append(evaluate_run(workdir, "converter")["scores"])
-            if method == "c_rf_dd":
+            if method == "c_rf_dd" and retrieval:
                 scores[RETRIEVAL].append(evaluate_run(workdir, RETRIEVAL)["scores"])
             if seed == seeds[0]:
                 workdirs[method] = workdir
@@ -312,7 +316,9 @@ def main(argv):
     from pldt_tf import visualize
 
     os.makedirs(os.path.dirname(_FIGURE.value) or ".", exist_ok=True)
-    visualize.save_png(_FIGURE.value, comparison_figure(workdirs, _FIGURE_ROWS.value))
+    visualize.save_png(
+        _FIGURE.value, comparison_figure(workdirs, _FIGURE_ROWS.value, retrieval)
+    )
     from pldt_tf.training import workdir as workdir_lib
 
     records_dir = workdir_lib.load_config(workdirs[methods[0]]).records_dir
