@@ -116,3 +116,37 @@ def test_table3_tool_end_to_end_and_resumes(synthetic_data, tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert "pldt_tf.train" not in again.stdout  # nothing retrained
     assert json.loads((tmp_path / "runs" / "runs.json").read_text()) == runs
+
+
+def _row(**overrides):
+    row = {
+        "background_speckle": (0.20, 0.01, 3),
+        "color_match": (0.50, 0.01, 3),
+        "retrieval_top5": (0.40, 0.01, 3),
+        "probe_on_generated/category": (0.19, 0.02, 3),
+        "probe_on_generated/primary_color": (0.35, 0.02, 3),
+        "probe_on_generated/pattern": (0.16, 0.01, 3),
+        "realism_frechet": (2500.0, 300.0, 3),
+        "rmse": (0.23, 0.01, 3),
+        "c_ssim": (0.41, 0.01, 3),
+    }
+    row.update(overrides)
+    return row
+
+
+def test_upsampling_rule():
+    paper = _row()
+    better = _row(
+        background_speckle=(0.10, 0.01, 3),
+        color_match=(0.62, 0.02, 3),
+        retrieval_top5=(0.55, 0.03, 3),
+    )
+    wins, lines = table3_lib.upsampling_verdict(paper, better)
+    assert wins, lines
+    # A clear loss anywhere else, or a gain within the spread, decides no.
+    worse_category = dict(better, **{"probe_on_generated/category": (0.10, 0.01, 3)})
+    wins, lines = table3_lib.upsampling_verdict(paper, worse_category)
+    assert not wins and "clearly worse on probe_on_generated/category" in lines[2]
+    unclear = dict(better, color_match=(0.52, 0.02, 3))
+    wins, lines = table3_lib.upsampling_verdict(paper, unclear)
+    assert not wins and "not clear on color_match" in lines[1]

@@ -172,3 +172,55 @@ def summarise(scores: dict, metrics=None) -> dict:
                 len(values),
             )
     return table
+
+
+def clearly(better: tuple, worse: tuple, higher: bool) -> bool:
+    """Whether mean ± std ``better`` beats ``worse`` by more than the two
+    standard deviations added (the rule the claims use)."""
+    gap = better[0] - worse[0] if higher else worse[0] - better[0]
+    return gap > better[1] + worse[1]
+
+
+# docs/research/upsampling.md states this rule before the measurement.
+UPSAMPLING_RULE = {
+    "less noise": (("background_speckle", False),),
+    "better capture": (("color_match", True), ("retrieval_top5", True)),
+    "nothing clearly worse": (
+        ("probe_on_generated/category", True),
+        ("probe_on_generated/primary_color", True),
+        ("probe_on_generated/pattern", True),
+        ("realism_frechet", False),
+        ("rmse", False),
+        ("c_ssim", True),
+    ),
+}
+
+
+def upsampling_verdict(paper: dict, candidate: dict) -> tuple[bool, list[str]]:
+    """Applies the rule to two tables' C+RF+DD rows ({metric: (mean, std,
+    n)}): (whether the candidate wins, one sentence per part)."""
+    lines, wins = [], True
+    for part, checks in UPSAMPLING_RULE.items():
+        if part == "nothing clearly worse":
+            losses = [
+                key
+                for key, higher in checks
+                if clearly(paper[key], candidate[key], higher)
+            ]
+            held = not losses
+            detail = (
+                "no clear loss" if held else "clearly worse on " + ", ".join(losses)
+            )
+        else:
+            missed = [
+                key
+                for key, higher in checks
+                if not clearly(candidate[key], paper[key], higher)
+            ]
+            held = not missed
+            detail = (
+                "clear on every figure" if held else "not clear on " + ", ".join(missed)
+            )
+        wins = wins and held
+        lines.append(f"{part}: {'holds' if held else 'does not hold'} ({detail})")
+    return wins, lines
