@@ -53,3 +53,14 @@ def test_overwrite_replaces_only_once_the_new_folder_is_whole(tmp_path):
         assert (target / "old.txt").exists()
     assert sorted(os.listdir(target)) == ["new.txt"]
     assert os.listdir(tmp_path) == ["out"]
+
+
+def test_a_killed_builds_temporary_is_removed_by_the_next_build(tmp_path):
+    stale = tmp_path / ".out.tmp-dead1234"
+    stale.mkdir()
+    (stale / "half.tfrecord").write_bytes(b"x" * 100)
+    other = tmp_path / ".another.tmp-keep"  # another destination's: kept
+    other.mkdir()
+    with atomic.atomic_folder(str(tmp_path / "out")) as tmp:
+        _write(tmp, "a.txt", "new")
+    assert sorted(os.listdir(tmp_path)) == [".another.tmp-keep", "out"]

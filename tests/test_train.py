@@ -99,12 +99,21 @@ def test_a_failed_start_leaves_the_workdir_byte_identical(synthetic_data, tmp_pa
     _, records_dir = synthetic_data
     config = tiny_config(records_dir, tmp_path / "w", epochs=1, decay_epochs=0)
     fit.train(config)
+    # What a process killed mid-checkpoint leaves: TensorFlow's temporary.
+    leftover = os.path.join(config.workdir, "checkpoints", "ckpt-9_temp")
+    os.makedirs(leftover)
+    with open(os.path.join(leftover, "part-00000"), "wb") as file:
+        file.write(b"half a checkpoint")
     before = _snapshot(config.workdir)
     with pytest.raises(ValueError, match="must stay as in"):
         fit.train(dataclasses.replace(config, width=0.125))
     with pytest.raises(ValueError, match="--noresume"):
         fit.train(dataclasses.replace(config, resume=False, epochs=2))
     assert _snapshot(config.workdir) == before
+    # The next run that starts removes the litter (and is never misled by it).
+    result = fit.train(dataclasses.replace(config, epochs=2))
+    assert result.first_step == 3 and result.steps == 6
+    assert not os.path.exists(leftover)
 
 
 def test_noresume_refuses_a_workdir_with_checkpoints(smoke_run):

@@ -9,6 +9,7 @@ an existing folder is only replaced once its successor is whole.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -27,6 +28,16 @@ def check_absent(output_dir: str, overwrite: bool) -> None:
         )
 
 
+def remove_leftovers(parent: str, name: str) -> list[str]:
+    """Deletes the temporary folders that a killed build of ``name`` left in
+    ``parent`` (``.<name>.tmp-*``): never complete, never read, only litter.
+    Returns their paths."""
+    leftovers = sorted(glob.glob(os.path.join(glob.escape(parent), f".{name}.tmp-*")))
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    return leftovers
+
+
 @contextlib.contextmanager
 def atomic_folder(output_dir: str, overwrite: bool = False) -> Iterator[str]:
     """Yields a temporary folder that becomes ``output_dir`` on success.
@@ -43,6 +54,7 @@ def atomic_folder(output_dir: str, overwrite: bool = False) -> Iterator[str]:
     check_absent(output_dir, overwrite)
     parent, name = os.path.split(output_dir)
     os.makedirs(parent, exist_ok=True)
+    remove_leftovers(parent, name)
     tmp_dir = tempfile.mkdtemp(dir=parent, prefix=f".{name}.tmp-")
     umask = os.umask(0)
     os.umask(umask)

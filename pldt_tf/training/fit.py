@@ -146,6 +146,7 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     # leaves the workdir as it was.
     if chief:
         workdir.write_config(config)
+        workdir.remove_checkpoint_leftovers(output_dir)
     step = int(model.converter_optimizer.iterations.numpy())
     total = config.epochs * per_epoch
     logging.info(

@@ -14,8 +14,10 @@ the research tools) loads it through this module.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 import os
+import shutil
 
 import keras
 import tensorflow as tf
@@ -30,6 +32,17 @@ def write_config(config) -> None:
     os.makedirs(config.workdir, exist_ok=True)
     with open(os.path.join(config.workdir, "config.json"), "w") as file:
         file.write(config.to_json() + "\n")
+
+
+def remove_checkpoint_leftovers(workdir: str) -> list[str]:
+    """Deletes the ``checkpoints/*_temp*`` folders a process killed while
+    writing a checkpoint leaves behind (TensorFlow writes there, then renames
+    into place; the index never names them). Returns their paths."""
+    pattern = os.path.join(glob.escape(workdir), "checkpoints", "*_temp*")
+    leftovers = sorted(p for p in glob.glob(pattern) if os.path.isdir(p))
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    return leftovers
 
 
 def load_config(workdir: str) -> config_lib.TrainConfig:
