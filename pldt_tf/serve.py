@@ -23,6 +23,9 @@ _PORT = flags.DEFINE_integer("port", 8501, "Port (TF Serving's REST default).")
 _MAX_BATCH = flags.DEFINE_integer(
     "max_batch", server_lib.DEFAULT_MAX_BATCH, "Most images per request.", lower_bound=1
 )
+_THREADS = flags.DEFINE_integer(
+    "threads", 4, "Requests served at once (waitress worker threads).", lower_bound=1
+)
 _MAX_REQUEST_BYTES = flags.DEFINE_integer(
     "max_request_bytes",
     server_lib.DEFAULT_MAX_REQUEST_BYTES,
@@ -40,8 +43,21 @@ def main(argv):
         )
     except FileNotFoundError as error:
         raise app.UsageError(str(error)) from None
+    import waitress
+
     print(f"Serving {_MODEL.value} at http://{_HOST.value}:{_PORT.value}/", flush=True)
-    application.run(host=_HOST.value, port=_PORT.value, threaded=True)
+    # waitress: a production WSGI server, pure Python (no compiler, any OS),
+    # with a bounded thread pool; Flask keeps the routing.
+    waitress.serve(
+        application,
+        host=_HOST.value,
+        port=_PORT.value,
+        threads=_THREADS.value,
+        # Flask answers oversized bodies with a JSON 413 from their
+        # Content-Length; waitress's own cap only bounds what it spools.
+        max_request_body_size=4 * _MAX_REQUEST_BYTES.value,
+        ident="pldt_tf (waitress)",
+    )
 
 
 if __name__ == "__main__":

@@ -34,14 +34,14 @@ def server(exported):
     http.shutdown()
 
 
-def _call(url, body=None, raw=None):
+def _call(url, body=None, raw=None, content_type="application/json", method=None):
     data = (
         raw
         if raw is not None
         else (None if body is None else json.dumps(body).encode())
     )
     request = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json"}
+        url, data=data, headers={"Content-Type": content_type}, method=method
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -88,12 +88,31 @@ def test_predict_returns_a_png_per_instance(server):
         (None, {"instances": [{"b64": "aGVsbG8="}]}, 400, "is not a JPEG"),
         (None, {"instances": [{"b64": "aGVsbG8="}] * 5}, 400, "batch limit"),
         (b"x" * 300_000, None, 413, "larger than"),
+        (b"[" * 100_000 + b"]" * 100_000, None, 400, "not valid JSON"),
     ],
 )
 def test_bad_requests_get_4xx_with_a_message(server, raw, body, status, message):
     got, answer = _call(f"{server}/v1/models/pldt:predict", body=body, raw=raw)
     assert got == status
     assert message in answer["error"]
+
+
+def test_body_is_json_whatever_the_content_type(server):
+    # curl -d sends application/x-www-form-urlencoded; TF Serving reads JSON.
+    body = {"instances": [{"b64": _b64(fx.solid(40, 60, (10, 120, 200)))}]}
+    status, answer = _call(
+        f"{server}/v1/models/pldt:predict",
+        body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert status == 200 and len(answer["predictions"]) == 1
+
+
+def test_every_error_is_a_json_object(server):
+    status, answer = _call(f"{server}/v1/models/pldt:predict", method="GET")
+    assert status == 405 and "POST" in answer["error"]
+    status, answer = _call(f"{server}/v1/models/other:predict", {"instances": []})
+    assert status == 404 and "error" in answer
 
 
 def test_bad_element_is_named(server):
@@ -257,3 +276,56 @@ def test_client_script_over_grpc(exported, tmp_path):
     finally:
         server.stop(None)
     assert Image.open(out).size == (64, 64)
+
+
+@pytest.mark.slow
+def test_serve_tool_runs_under_waitress(exported):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tool_runner import ROOT
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base, _ = exported
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pldt_tf.serve",
+            f"--model={base}/pldt",
+            f"--port={port}",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"{url}/v1/models/pldt", timeout=5
+                ) as answer:
+                    server_header = answer.headers.get("Server", "")
+                    break
+            except OSError:
+                assert process.poll() is None, "the server exited"
+                assert time.time() < deadline, "the server did not start"
+                time.sleep(0.5)
+        assert "waitress" in server_header
+        # The README's curl -d: form encoding, JSON body.
+        body = {"instances": [{"b64": _b64(fx.solid(30, 50, (200, 30, 30)))}]}
+        status, answer = _call(
+            f"{url}/v1/models/pldt:predict",
+            body,
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert status == 200 and len(answer["predictions"]) == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

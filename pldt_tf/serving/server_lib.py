@@ -12,18 +12,24 @@ either server.
 
 Limits: request size (HTTP 413) and batch size (HTTP 400); malformed JSON,
 missing fields and non-image payloads get HTTP 400 with a message naming the
-bad element. The SavedModel's signatures are thread-safe, so the threaded
-server handles concurrent requests.
+bad element. As in TF Serving, the body is read as JSON whatever its
+Content-Type (curl -d sends form encoding), and every error — 4xx, 405, 500
+— is a JSON object {"error": "..."}. The SavedModel's signatures are
+thread-safe, so a multi-threaded WSGI server handles concurrent requests
+(python -m pldt_tf.serve runs waitress).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 
 import flask
 import tensorflow as tf
+from absl import logging
+from werkzeug.exceptions import HTTPException
 
 from pldt_tf.serving import inference
 
@@ -118,6 +124,19 @@ def create_app(
     def too_large(_):
         return error(413, f"request larger than {max_request_bytes} bytes")
 
+    @app.errorhandler(405)
+    def wrong_method(_):
+        return error(405, "method not allowed: predict takes POST, status GET")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exception):
+        return error(exception.code or 500, exception.description or exception.name)
+
+    @app.errorhandler(Exception)
+    def internal_error(exception):
+        logging.exception("Unexpected error while serving a request")
+        return error(500, f"internal error ({type(exception).__name__})")
+
     @app.get("/")
     def page():
         return flask.Response(
@@ -140,8 +159,9 @@ def create_app(
 
     @app.post(f"/v1/models/{model_name}:predict")
     def predict():
-        body = flask.request.get_json(silent=True)
-        if body is None:
+        try:  # JSON whatever the Content-Type, as TF Serving reads it
+            body = json.loads(flask.request.get_data())
+        except (ValueError, RecursionError):
             return error(400, "the request body is not valid JSON")
         try:
             images = parse_request(body, max_batch)
