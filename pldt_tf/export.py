@@ -11,6 +11,7 @@ from __future__ import annotations
 from absl import app, flags
 
 from pldt_tf import cli
+from pldt_tf.data import preprocess
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to export.")
 _EXPORT_DIR = flags.DEFINE_string("export_dir", "exports", "TF Serving model base.")
@@ -22,6 +23,19 @@ _VERSION = flags.DEFINE_integer(
     "version", None, "Version folder; default: the checkpoint's training step."
 )
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing version.")
+_MAX_PIXELS = flags.DEFINE_integer(
+    "max_pixels",
+    preprocess.DEFAULT_MAX_PIXELS,
+    "serving_default refuses an image whose header declares more pixels "
+    "(as ingestion's --max_pixels), before decoding it.",
+    lower_bound=1,
+)
+_MAX_REQUEST_PIXELS = flags.DEFINE_integer(
+    "max_request_pixels",
+    32 * 4_000_000,
+    "serving_default refuses a request whose images declare more pixels together.",
+    lower_bound=1,
+)
 
 
 def main(argv):
@@ -35,7 +49,13 @@ def main(argv):
     )
     version = step if _VERSION.value is None else _VERSION.value
     path = export_lib.export(
-        converter, _EXPORT_DIR.value, _MODEL_NAME.value, version, _OVERWRITE.value
+        converter,
+        _EXPORT_DIR.value,
+        _MODEL_NAME.value,
+        version,
+        _OVERWRITE.value,
+        _MAX_PIXELS.value,
+        _MAX_REQUEST_PIXELS.value,
     )
     print(f"Exported {_WORKDIR.value} (step {step}) to {path}")
 

@@ -23,6 +23,19 @@ _PORT = flags.DEFINE_integer("port", 8501, "Port (TF Serving's REST default).")
 _MAX_BATCH = flags.DEFINE_integer(
     "max_batch", server_lib.DEFAULT_MAX_BATCH, "Most images per request.", lower_bound=1
 )
+_MAX_PIXELS = flags.DEFINE_integer(
+    "max_pixels",
+    server_lib.DEFAULT_MAX_PIXELS,
+    "Refuse an image whose header declares more pixels, before decoding it "
+    "(as ingestion's --max_pixels).",
+    lower_bound=1,
+)
+_MAX_REQUEST_PIXELS = flags.DEFINE_integer(
+    "max_request_pixels",
+    server_lib.DEFAULT_MAX_REQUEST_PIXELS,
+    "Refuse a request whose images declare more pixels together.",
+    lower_bound=1,
+)
 _THREADS = flags.DEFINE_integer(
     "threads", 4, "Requests served at once (waitress worker threads).", lower_bound=1
 )
@@ -39,7 +52,12 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     try:
         application = server_lib.create_app(
-            _MODEL.value, _MODEL_NAME.value, _MAX_BATCH.value, _MAX_REQUEST_BYTES.value
+            _MODEL.value,
+            _MODEL_NAME.value,
+            _MAX_BATCH.value,
+            _MAX_REQUEST_BYTES.value,
+            _MAX_PIXELS.value,
+            _MAX_REQUEST_PIXELS.value,
         )
     except FileNotFoundError as error:
         raise app.UsageError(str(error)) from None

@@ -3,11 +3,13 @@ preprocessing parity with the training data path, bad requests, CLI."""
 
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 from tool_runner import run_tool
 
 import lookbook_fixtures as fx
@@ -187,3 +189,43 @@ def test_every_upsampling_exports_and_reloads(upsampling, tmp_path):
     )["image"]
     expected = converter(images, training=False)
     np.testing.assert_allclose(served.numpy(), np.asarray(expected), atol=1e-5)
+
+
+def _encoded(size, fmt, mode="RGB"):
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "BMP"])
+def test_header_pixels_reads_every_format_without_decoding(fmt):
+    encoded = tf.constant(_encoded((300, 200), fmt))
+    assert int(export_lib.header_pixels(encoded)) == 60_000
+    assert int(export_lib.header_pixels(tf.constant(b"hello"))) == -1
+
+
+def test_serving_refuses_images_over_the_pixel_budget_before_decoding(
+    trained_workdir, tmp_path
+):
+    converter, step = workdir_lib.load_converter_and_step(trained_workdir)
+    path = export_lib.export(
+        converter,
+        str(tmp_path),
+        "pldt",
+        step,
+        max_pixels=50_000,
+        max_request_pixels=100_000,
+    )
+    serving = tf.saved_model.load(path).signatures["serving_default"]
+    small = _encoded((100, 100), "PNG")
+    # 8000 × 8000 declared in a file of a few hundred kilobytes.
+    bomb = _encoded((8000, 8000), "PNG", mode="1")
+    assert len(bomb) < 1_000_000
+    with pytest.raises(
+        tf.errors.InvalidArgumentError,
+        match=r"images\[1\] declares 64000000 pixels, over the limit of 50000",
+    ):
+        serving(images=tf.constant([small, bomb]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="together, over"):
+        serving(images=tf.constant([small] * 11))  # 110,000 pixels
+    assert serving(images=tf.constant([small] * 10))["image"].shape[0] == 10

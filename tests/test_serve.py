@@ -85,7 +85,12 @@ def test_predict_returns_a_png_per_instance(server):
         (None, {"instances": []}, 400, "non-empty"),
         (None, {"instances": [{"b64": "%%%"}]}, 400, "base64"),
         (None, {"instances": [{"url": "x"}]}, 400, "b64"),
-        (None, {"instances": [{"b64": "aGVsbG8="}]}, 400, "is not a JPEG"),
+        (
+            None,
+            {"instances": [{"b64": "aGVsbG8="}]},
+            400,
+            "images[0] is not a JPEG, PNG, GIF or BMP image (5 bytes)",
+        ),
         (None, {"instances": [{"b64": "aGVsbG8="}] * 5}, 400, "batch limit"),
         (b"x" * 300_000, None, 413, "larger than"),
         (b"[" * 100_000 + b"]" * 100_000, None, 400, "not valid JSON"),
@@ -117,7 +122,8 @@ def test_every_error_is_a_json_object(server):
 
 def test_bad_element_is_named(server):
     good = {"b64": _b64(fx.solid(50, 50, (0, 0, 0)))}
-    bad = {"b64": base64.b64encode(b"GIF89a-but-truncated").decode()}
+    # A GIF header declaring 10 × 10, then no image data.
+    bad = {"b64": base64.b64encode(b"GIF89a\n\x00\n\x00-but-truncated").decode()}
     status, body = _call(f"{server}/v1/models/pldt:predict", {"instances": [good, bad]})
     assert status == 400
     assert body["error"].startswith("images[1]: Invalid GIF data"), body
@@ -329,3 +335,29 @@ def test_serve_tool_runs_under_waitress(exported):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_pixel_budget_is_checked_before_decoding(exported):
+    base, _ = exported
+    app = server_lib.create_app(
+        os.path.join(base, "pldt"), max_pixels=50_000, max_request_pixels=100_000
+    )
+    client = app.test_client()
+
+    def predict(*encoded):
+        instances = [{"b64": base64.b64encode(e).decode()} for e in encoded]
+        answer = client.post("/v1/models/pldt:predict", json={"instances": instances})
+        return answer.status_code, answer.get_json()
+
+    small = fx.jpeg_bytes(fx.solid(100, 100, (1, 2, 3)))
+    buffer = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buffer, format="PNG")  # small file
+    status, answer = predict(small, buffer.getvalue())
+    assert status == 400
+    assert answer["error"] == (
+        "images[1] declares 64000000 pixels, over the limit of 50000 (--max_pixels)"
+    )
+    status, answer = predict(*[small] * 11)
+    assert status == 400 and "together, over the limit of 100000" in answer["error"]
+    status, answer = predict(*[small] * 10)
+    assert status == 200 and len(answer["predictions"]) == 10

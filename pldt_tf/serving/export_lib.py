@@ -37,20 +37,67 @@ SIZE = preprocess.IMAGE_SIZE
 
 
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
+# The decoded-pixel budgets, as ingestion's --max_pixels: one image, and a
+# whole request (a full batch of 32 photos of 4 megapixels).
+DEFAULT_MAX_PIXELS = preprocess.DEFAULT_MAX_PIXELS
+DEFAULT_MAX_REQUEST_PIXELS = 32 * 4_000_000
+
+
+def _kind(encoded: tf.Tensor) -> tf.Tensor:
+    """0 JPEG, 1 PNG, 2 GIF, 3 BMP, -1 anything else, from the magic bytes."""
+    head = tf.strings.substr(encoded, 0, 4)
+    matches = [tf.strings.substr(head, 0, len(m)) == m for m in _MAGIC]
+    return tf.reduce_max([tf.where(match, i, -1) for i, match in enumerate(matches)])
+
+
+def _uint(encoded: tf.Tensor, start: int, length: int, little: bool) -> tf.Tensor:
+    """An unsigned integer of ``length`` bytes at ``start`` (0 past the end)."""
+    raw = tf.strings.substr(encoded, start, length)
+    padded = tf.strings.join([raw, tf.strings.substr(b"\0\0\0\0", 0, length)])
+    data = tf.cast(
+        tf.io.decode_raw(tf.strings.substr(padded, 0, length), tf.uint8), tf.int64
+    )
+    weights = [256**i for i in (range(length) if little else reversed(range(length)))]
+    return tf.reduce_sum(data * tf.constant(weights, tf.int64))
+
+
+def header_pixels(encoded: tf.Tensor) -> tf.Tensor:
+    """Width × height that an image's header declares (int64), read with
+    TensorFlow ops before anything is decoded: JPEG by its frame header, PNG
+    (IHDR), GIF (logical screen) and BMP (DIB header) by fixed offsets;
+    -1 for bytes that are none of these."""
+    kind = _kind(encoded)
+
+    def jpeg():
+        shape = tf.cast(tf.io.extract_jpeg_shape(encoded), tf.int64)
+        return shape[0] * shape[1]
+
+    def png():
+        return _uint(encoded, 16, 4, False) * _uint(encoded, 20, 4, False)
+
+    def gif():
+        return _uint(encoded, 6, 2, True) * _uint(encoded, 8, 2, True)
+
+    def bmp():
+        width = _uint(encoded, 18, 4, True)
+        height = _uint(encoded, 22, 4, True)
+        height = tf.where(height >= 2**31, 2**32 - height, height)  # top-down
+        return width * height
+
+    return tf.switch_case(
+        kind, [jpeg, png, gif, bmp], default=lambda: tf.constant(-1, tf.int64)
+    )
 
 
 def _check_image_bytes(index: tf.Tensor, encoded: tf.Tensor) -> tf.Operation:
     """Fails with the element's index when its bytes are not an image."""
-    head = tf.strings.substr(encoded, 0, 4)
-    known = tf.reduce_any([tf.strings.substr(head, 0, len(m)) == m for m in _MAGIC])
     return tf.debugging.Assert(
-        known,
+        _kind(encoded) >= 0,
         [
-            "images[",
-            index,
-            "] is not a JPEG, PNG, GIF or BMP image (",
-            tf.strings.length(encoded),
-            "bytes)",
+            tf.strings.format(
+                "images[{}] is not a JPEG, PNG, GIF or BMP image ({} bytes)",
+                (index, tf.strings.length(encoded)),
+            )
         ],
         name="check_image_bytes",
     )
@@ -100,9 +147,16 @@ def _decode_other(encoded: tf.Tensor) -> tf.Tensor:
 class ConverterModule(tf.Module):
     """The converter with its serving signatures (see module docstring)."""
 
-    def __init__(self, converter: keras.Model):
+    def __init__(
+        self,
+        converter: keras.Model,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_request_pixels: int = DEFAULT_MAX_REQUEST_PIXELS,
+    ):
         super().__init__()
         self.converter = converter
+        self.max_pixels = int(max_pixels)
+        self.max_request_pixels = int(max_request_pixels)
 
     def _generate(self, images: tf.Tensor) -> tf.Tensor:
         return tf.cast(self.converter(images, training=False), tf.float32)
@@ -126,13 +180,47 @@ class ConverterModule(tf.Module):
         generated = self._generate(preprocess.to_unit_range(padded))
         return {"image": preprocess.from_unit_range(generated)}
 
+    def _check_budgets(self, images: tf.Tensor) -> list:
+        """Asserts, from the headers alone, that no image declares more than
+        ``max_pixels`` pixels and the request no more than
+        ``max_request_pixels`` together."""
+        declared = tf.map_fn(
+            header_pixels, images, fn_output_signature=tf.TensorSpec([], tf.int64)
+        )
+        first = tf.argmax(tf.cast(declared > self.max_pixels, tf.int32))
+        each = tf.debugging.Assert(
+            tf.reduce_all(declared <= self.max_pixels),
+            [
+                tf.strings.format(
+                    "images[{}] declares {} pixels, over the limit of {} (max_pixels)",
+                    (first, tf.gather(declared, first), self.max_pixels),
+                )
+            ],
+            name="check_image_pixels",
+        )
+        with tf.control_dependencies([each]):
+            total = tf.reduce_sum(tf.maximum(declared, 0))
+        within = tf.debugging.Assert(
+            total <= self.max_request_pixels,
+            [
+                tf.strings.format(
+                    "the request's images declare {} pixels together, over the "
+                    "limit of {} (max_request_pixels): send fewer or smaller images",
+                    (total, self.max_request_pixels),
+                )
+            ],
+            name="check_request_pixels",
+        )
+        return [each, within]
+
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="images")])
     def serving_default(self, images):
         tf.debugging.assert_positive(
             tf.size(images), message="the batch of images is empty"
         )
         with tf.device("/cpu:0"):
-            indices = tf.range(tf.size(images))
+            with tf.control_dependencies(self._check_budgets(images)):
+                indices = tf.range(tf.size(images))
             padded = tf.map_fn(
                 _decode_one,
                 (indices, images),
@@ -156,8 +244,16 @@ def export(
     model_name: str,
     version: int,
     overwrite: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_request_pixels: int = DEFAULT_MAX_REQUEST_PIXELS,
 ) -> str:
     """Writes ``<export_dir>/<model_name>/<version>/`` atomically.
+
+    ``serving_default`` refuses, before decoding, an image whose header
+    declares more than ``max_pixels`` pixels and a request whose images
+    declare more than ``max_request_pixels`` together, so that TF Serving
+    itself is protected from images that are small as files but huge
+    decoded.
 
     Raises:
       FileExistsError: the version exists and ``overwrite`` is off.
@@ -171,7 +267,7 @@ def export(
         # keras.export.ExportArchive tracks every Keras variable (batch-norm
         # statistics included) so that TF1-style loaders — TF Serving,
         # saved_model_cli run — restore them too.
-        module = ConverterModule(converter)
+        module = ConverterModule(converter, max_pixels, max_request_pixels)
         archive = keras.export.ExportArchive()
         archive.track(converter)
         for name in ("serving_default", "transfer_uint8", "transfer_float"):

@@ -23,18 +23,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 import re
+import warnings
 
 import flask
 import tensorflow as tf
 from absl import logging
+from PIL import Image
 from werkzeug.exceptions import HTTPException
 
-from pldt_tf.serving import inference
+from pldt_tf.serving import export_lib, inference
 
 DEFAULT_MAX_BATCH = 32
 DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_PIXELS = export_lib.DEFAULT_MAX_PIXELS
+DEFAULT_MAX_REQUEST_PIXELS = export_lib.DEFAULT_MAX_REQUEST_PIXELS
 
 
 class BadRequestError(ValueError):
@@ -68,8 +73,50 @@ def tf_error_message(error: tf.errors.OpError) -> str:
             ("Graph execution error", "Detected at node", "<stack traces")
         )
     ]
-    named = [line for line in lines if "images[" in line]
-    return (named or lines or ["invalid input"])[0]
+    named = [line for line in lines if "images[" in line or "request's" in line]
+    message = (named or lines or ["invalid input"])[0]
+    # tf.debugging.Assert wraps its message as "assertion failed: [...]".
+    match = re.fullmatch(r"assertion failed: \[(.*)\]", message)
+    return match[1] if match else message
+
+
+def declared_pixels(image: bytes) -> int | None:
+    """Width × height that an image's header declares, read by PIL without
+    decoding; None for bytes PIL does not recognise (the model names those)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(image)) as opened:
+                width, height = opened.size
+    except Image.DecompressionBombError as error:
+        match = re.search(r"\((\d+) pixels\)", str(error))
+        return int(match[1]) if match else None
+    except (Image.UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+    return width * height
+
+
+def check_pixels(images: list[bytes], max_pixels: int, max_request_pixels: int):
+    """Refuses, before anything is decoded, an image whose header declares
+    more than ``max_pixels`` pixels and a request over ``max_request_pixels``
+    together (a small PNG can declare 8000×8000)."""
+    total = 0
+    for index, image in enumerate(images):
+        pixels = declared_pixels(image)
+        if pixels is None:
+            continue
+        if pixels > max_pixels:
+            raise BadRequestError(
+                f"images[{index}] declares {pixels} pixels, over the limit of "
+                f"{max_pixels} (--max_pixels)"
+            )
+        total += pixels
+    if total > max_request_pixels:
+        raise BadRequestError(
+            f"the request's images declare {total} pixels together, over the "
+            f"limit of {max_request_pixels} (--max_request_pixels): send fewer "
+            "or smaller images"
+        )
 
 
 def _find_bad_element(signature, images: list[bytes], error) -> str:
@@ -111,6 +158,8 @@ def create_app(
     model_name: str = "pldt",
     max_batch: int = DEFAULT_MAX_BATCH,
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_request_pixels: int = DEFAULT_MAX_REQUEST_PIXELS,
 ) -> flask.Flask:
     """The Flask application serving ``model`` (an export or a workdir)."""
     signature, version = inference.load_signature(model, "serving_default")
@@ -165,6 +214,7 @@ def create_app(
             return error(400, "the request body is not valid JSON")
         try:
             images = parse_request(body, max_batch)
+            check_pixels(images, max_pixels, max_request_pixels)
             outputs = signature(tf.constant(images))
         except BadRequestError as bad:
             return error(400, str(bad))
