@@ -242,6 +242,18 @@ def test_upload_page_in_headless_chromium(server, tmp_path):
         assert size == [64, 64]
         assert page.inner_text("#error") == ""
         page.screenshot(path=str(tmp_path / "page.png"))
+        # The error path: a file that is not an image, after a good one.
+        junk = tmp_path / "notes.jpg"
+        junk.write_bytes(b"hello")
+        page.set_input_files("#photo", str(junk))
+        page.wait_for_selector("body[data-state=error]", timeout=60_000)
+        assert page.inner_text("#error") == (
+            "images[0] is not a JPEG, PNG, GIF or BMP image (5 bytes)"
+        )
+        assert page.inner_text("#status") == ""
+        has_result = "() => document.getElementById('result').hasAttribute('src')"
+        assert page.evaluate(has_result) is False  # the previous product is gone
+        page.screenshot(path=str(tmp_path / "page_error.png"))
         browser.close()
     assert Image.open(tmp_path / "page.png").size[0] > 300
 

@@ -255,7 +255,7 @@ _PAGE = """<!doctype html>
 <body>
 <h1>Pixel-Level Domain Transfer</h1>
 <p>Upload a photo of a person; the converter draws the product they wear.</p>
-<input type="file" id="photo" accept="image/jpeg,image/png">
+<input type="file" id="photo" accept="image/jpeg,image/png,image/gif,image/bmp">
 <p id="status"></p><p id="error"></p>
 <div class="row">
  <figure><img id="source" alt="your photo"><figcaption>photo</figcaption></figure>
@@ -264,30 +264,44 @@ _PAGE = """<!doctype html>
 </div>
 <script>
 const input = document.getElementById('photo');
-input.addEventListener('change', async () => {
+const source = document.getElementById('source');
+const result = document.getElementById('result');
+const statusLine = document.getElementById('status');
+const errorLine = document.getElementById('error');
+// A file the browser cannot show leaves an empty box, not a broken image.
+source.onerror = () => source.removeAttribute('src');
+function setState(state, status, error) {
+  document.body.dataset.state = state;
+  statusLine.textContent = status;
+  errorLine.textContent = error;
+}
+input.addEventListener('change', () => {
   const file = input.files[0];
   if (!file) return;
-  document.getElementById('error').textContent = '';
-  document.getElementById('status').textContent = 'Drawing...';
+  // A new upload clears the previous one's result and message.
+  result.removeAttribute('src');
+  setState('working', 'Drawing...', '');
   const reader = new FileReader();
+  reader.onerror = () => setState('error', '', 'The file could not be read.');
   reader.onload = async () => {
     const dataUrl = reader.result;
-    document.getElementById('source').src = dataUrl;
+    source.src = dataUrl;
     const b64 = dataUrl.substring(dataUrl.indexOf(',') + 1);
-    const response = await fetch('/v1/models/{{MODEL}}:predict', {
-      method: 'POST', headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify({instances: [{b64: b64}]})});
-    const body = await response.json();
-    if (!response.ok) {
-      document.getElementById('status').textContent = '';
-      document.getElementById('error').textContent = body.error;
+    let response, body;
+    try {
+      response = await fetch('/v1/models/{{MODEL}}:predict', {
+        method: 'POST', headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({instances: [{b64: b64}]})});
+      body = await response.json();
+    } catch (failure) {
+      setState('error', '', 'The server did not answer: ' + failure);
       return;
     }
-    const result = document.getElementById('result');
-    result.onload = () => {
-      document.getElementById('status').textContent = 'Done.';
-      document.body.dataset.state = 'done';
-    };
+    if (!response.ok) {
+      setState('error', '', body.error || ('HTTP ' + response.status));
+      return;
+    }
+    result.onload = () => setState('done', 'Done.', '');
     result.src = 'data:image/png;base64,' + body.predictions[0].png_bytes.b64;
   };
   reader.readAsDataURL(file);
