@@ -373,3 +373,26 @@ def test_pixel_budget_is_checked_before_decoding(exported):
     assert status == 400 and "together, over the limit of 100000" in answer["error"]
     status, answer = predict(*[small] * 10)
     assert status == 200 and len(answer["predictions"]) == 10
+
+
+@pytest.mark.slow
+def test_bounded_load_at_the_pixel_limits(exported):
+    """3 clients for 8 s, each sending full batches of images at the server's
+    --max_pixels and, every fifth request, one image over it: every answer
+    is 200 or 400, the server still answers, its memory stays bounded."""
+    from pldt_tf.perf import serving_load
+
+    base, _ = exported
+    result = serving_load.run(
+        os.path.join(base, "pldt"),
+        clients=3,
+        seconds=8,
+        max_pixels=1_000_000,
+        max_request_pixels=4_000_000,
+        max_batch=8,
+    )
+    assert result["batch"] == 4
+    assert set(result["statuses"]) <= {200, 400}, result
+    assert result["statuses"].get(200, 0) > 0 and result["statuses"].get(400, 0) > 0
+    assert result["alive"]
+    assert result["peak_rss_mib"] < 3000, result
