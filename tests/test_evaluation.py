@@ -261,3 +261,31 @@ def test_evaluate_product_to_human_end_to_end(synthetic_data, tmp_path):
     assert -1 <= scores["c_ssim_nearest_photo"] <= 1
     assert np.isfinite(scores["realism_frechet"])
     assert 0 < scores["products"] < results["photos"]
+
+
+@pytest.mark.slow
+def test_evaluate_tool_on_the_smoke_workdir(tmp_path):
+    """The smoke config's test split has one product: the Fréchet distance
+    is unavailable there, and the report is written with everything else."""
+    from tool_runner import run_tool
+
+    data, workdir = tmp_path / "data", tmp_path / "smoke"
+    trained = run_tool(
+        "-m",
+        "pldt_tf.train",
+        "--flagfile=configs/smoke.flags",
+        f"--records_dir={data}/records",
+        f"--lookbook_dir={data}/lookbook",
+        f"--workdir={workdir}",
+    )
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    evaluated = run_tool(
+        "-m", "pldt_tf.evaluate", f"--workdir={workdir}", "--probe_epochs=1"
+    )
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    with open(workdir / "evaluation-test.json") as file:
+        results = json.load(file)
+    assert results["scores"]["realism_frechet"] is None
+    assert "at least 2 images" in results["unavailable"]["realism_frechet"]
+    assert np.isfinite(results["scores"]["rmse"])
+    assert "realism_frechet: unavailable" in evaluated.stdout
