@@ -71,6 +71,34 @@ def define_precision(default: str = "auto") -> flags.FlagHolder:
     )
 
 
+def define_pixel_limits(what: str, request: bool = False) -> tuple:
+    """``--max_pixels`` (and ``--max_request_pixels`` with ``request``): the
+    decoded-pixel budgets, with the same default and meaning wherever images
+    come in (ingestion, the SavedModel, the server). ``what`` says what this
+    tool does with an image over the limit."""
+    from pldt_tf.serving import export_lib
+
+    holders = [
+        flags.DEFINE_integer(
+            "max_pixels",
+            export_lib.DEFAULT_MAX_PIXELS,
+            f"An image with more pixels (width x height, read from its header) "
+            f"is {what}.",
+            lower_bound=1,
+        )
+    ]
+    if request:
+        holders.append(
+            flags.DEFINE_integer(
+                "max_request_pixels",
+                export_lib.DEFAULT_MAX_REQUEST_PIXELS,
+                f"A request whose images declare more pixels together is {what}.",
+                lower_bound=1,
+            )
+        )
+    return tuple(holders)
+
+
 def define_precisions(default: list[str]) -> flags.FlagHolder:
     """``--precisions``: a comma-separated list, for tools that compare them."""
     holder = flags.DEFINE_list(

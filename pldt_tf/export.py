@@ -11,7 +11,6 @@ from __future__ import annotations
 from absl import app, flags
 
 from pldt_tf import cli
-from pldt_tf.data import preprocess
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to export.")
 _EXPORT_DIR = flags.DEFINE_string("export_dir", "exports", "TF Serving model base.")
@@ -23,18 +22,9 @@ _VERSION = flags.DEFINE_integer(
     "version", None, "Version folder; default: the checkpoint's training step."
 )
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing version.")
-_MAX_PIXELS = flags.DEFINE_integer(
-    "max_pixels",
-    preprocess.DEFAULT_MAX_PIXELS,
-    "serving_default refuses an image whose header declares more pixels "
-    "(as ingestion's --max_pixels), before decoding it.",
-    lower_bound=1,
-)
-_MAX_REQUEST_PIXELS = flags.DEFINE_integer(
-    "max_request_pixels",
-    32 * 4_000_000,
-    "serving_default refuses a request whose images declare more pixels together.",
-    lower_bound=1,
+
+_MAX_PIXELS, _MAX_REQUEST_PIXELS = cli.define_pixel_limits(
+    "refused by serving_default before decoding", request=True
 )
 
 

@@ -23,19 +23,6 @@ _PORT = flags.DEFINE_integer("port", 8501, "Port (TF Serving's REST default).")
 _MAX_BATCH = flags.DEFINE_integer(
     "max_batch", server_lib.DEFAULT_MAX_BATCH, "Most images per request.", lower_bound=1
 )
-_MAX_PIXELS = flags.DEFINE_integer(
-    "max_pixels",
-    server_lib.DEFAULT_MAX_PIXELS,
-    "Refuse an image whose header declares more pixels, before decoding it "
-    "(as ingestion's --max_pixels).",
-    lower_bound=1,
-)
-_MAX_REQUEST_PIXELS = flags.DEFINE_integer(
-    "max_request_pixels",
-    server_lib.DEFAULT_MAX_REQUEST_PIXELS,
-    "Refuse a request whose images declare more pixels together.",
-    lower_bound=1,
-)
 _THREADS = flags.DEFINE_integer(
     "threads", 4, "Requests served at once (waitress worker threads).", lower_bound=1
 )
@@ -44,6 +31,10 @@ _MAX_REQUEST_BYTES = flags.DEFINE_integer(
     server_lib.DEFAULT_MAX_REQUEST_BYTES,
     "Largest request body accepted.",
     lower_bound=1,
+)
+
+_MAX_PIXELS, _MAX_REQUEST_PIXELS = cli.define_pixel_limits(
+    "refused with HTTP 400 before decoding", request=True
 )
 
 

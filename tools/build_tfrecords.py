@@ -14,7 +14,7 @@ import time
 from absl import app, flags
 
 from pldt_tf import cli
-from pldt_tf.data import preprocess, records
+from pldt_tf.data import records
 
 _LOOKBOOK_DIR = flags.DEFINE_string(
     "lookbook_dir", None, "Flat folder of PID######_CLEAN#_IID######.jpg files."
@@ -33,17 +33,13 @@ _TEST = flags.DEFINE_float("test_fraction", 0.05, "Share of products for testing
 _PER_SHARD = flags.DEFINE_integer(
     "records_per_shard", 2048, "Triplet records per shard.", lower_bound=1
 )
-_MAX_PIXELS = flags.DEFINE_integer(
-    "max_pixels",
-    preprocess.DEFAULT_MAX_PIXELS,
-    "Images with more pixels are skipped as decompression bombs.",
-    lower_bound=1,
-)
 _OVERWRITE = flags.DEFINE_bool(
     "overwrite",
     False,
     "Replace an existing --output_dir (only once the new one is complete).",
 )
+
+(_MAX_PIXELS,) = cli.define_pixel_limits("skipped as a decompression bomb")
 
 
 def main(argv):

@@ -45,21 +45,26 @@ def remove_checkpoint_leftovers(workdir: str) -> list[str]:
     return leftovers
 
 
-def load_config(workdir: str) -> config_lib.TrainConfig:
-    """The resolved configuration a training workdir was trained with."""
-    path = os.path.join(workdir, "config.json")
+def _read_json(workdir: str, name: str, what: str):
+    path = os.path.join(workdir, name)
     if not os.path.isfile(path):
         raise errors.MissingInputError(
-            f"{path!r} not found: {workdir!r} is not a training workdir "
-            "(python -m pldt_tf.train writes one)."
+            f"{path!r} not found: {workdir!r} is not {what} "
+            "(python -m pldt_tf.train writes it)."
         )
     with open(path) as file:
-        values = json.load(file)
+        return json.load(file)
+
+
+def load_config(workdir: str) -> config_lib.TrainConfig:
+    """The resolved configuration a training workdir was trained with."""
+    values = _read_json(workdir, "config.json", "a training workdir")
     known = {field.name for field in dataclasses.fields(config_lib.TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
         raise errors.UserError(
-            f"{path!r} has settings this version does not know ({unknown}): it "
+            f"{os.path.join(workdir, 'config.json')!r} has settings this version "
+            f"does not know ({unknown}): it "
             "was written by another version of pldt_tf; retrain into a new "
             "--workdir or use the version that wrote it."
         )
@@ -106,17 +111,10 @@ def compare_runs(baseline: str, candidate: str, tolerance: float = 0.0) -> list[
     same config before and after it, then compare.
     """
     differences = []
-    summaries = []
-    for workdir in (baseline, candidate):
-        path = os.path.join(workdir, "train_summary.json")
-        if not os.path.isfile(path):
-            raise errors.MissingInputError(
-                f"{path!r} not found: {workdir!r} is not a finished training "
-                "workdir (python -m pldt_tf.train writes it at the end)."
-            )
-        with open(path) as file:
-            summaries.append(json.load(file))
-    first, second = summaries
+    first, second = (
+        _read_json(w, "train_summary.json", "a finished training workdir")
+        for w in (baseline, candidate)
+    )
     if first["steps"] != second["steps"]:
         differences.append(f"steps: {first['steps']} against {second['steps']}")
     for section in ("validation", "history"):
