@@ -26,8 +26,13 @@ docs/paper.md#batch-normalisation-and-batch-composition):
   converter's loss is taken on that same batch. With pure batches, a
   discriminator in batch-norm training mode can tell an associated batch from
   an unassociated one by batch statistics without judging any single pair
-  (docs/research/selection.md measures it); a batch that mixes the cases takes that
-  shortcut away.
+  (docs/research/selection.md measures it); a batch that mixes the cases
+  takes that shortcut away.
+
+``discriminator_groups`` is where the modes differ: it turns a batch into
+the groups each discriminator judges — three pure groups for ``per_case``,
+one mixed group (B examples for ``per_sample``, 3B for ``joint``) otherwise —
+and one loss path serves them all.
 
 Methods (paper Table 2): ``c_rf_dd`` (ours), ``c_rf`` (D_R only), ``c_mse``
 (pixel loss only), ``c_rf_dd_neg`` (D_A never sees unassociated pairs).
