@@ -189,9 +189,26 @@ def report(table, runs, seeds, session_minutes, figure_path, records_dir) -> str
         f"--seeds={','.join(str(s) for s in seeds)} "
         f"--max_sources={_MAX_SOURCES.value}"
     )
-    for name in ("output_dir", "results", "figure", "figure_rows", "probe_epochs"):
+    for name in (
+        "methods",
+        "output_dir",
+        "results",
+        "figure",
+        "figure_rows",
+        "probe_epochs",
+    ):
         if not flags.FLAGS[name].using_default_value:  # so the command reruns it
-            command += f" --{name}={flags.FLAGS[name].value}"
+            value = flags.FLAGS[name].value
+            value = ",".join(value) if isinstance(value, list) else value
+            command += f" --{name}={value}"
+    if not _RETRIEVAL.value:
+        command += " --noretrieval"
+    retrieval_note = (
+        " Retrieval by DD-score uses each seed's C+RF+DD discriminator D_A over "
+        "all training product images."
+        if RETRIEVAL in table
+        else ""
+    )
     lines = [
         "# Table 3 on the synthetic LookBook",
         "",
@@ -204,8 +221,7 @@ def report(table, runs, seeds, session_minutes, figure_path, records_dir) -> str
         f"Every method is scored on the same first {_MAX_SOURCES.value} test "
         f"photos; mean ± standard deviation over {len(seeds)} seeds "
         "(seeds change the weights, the case draws and the data order; the "
-        "data set is the same). Retrieval by DD-score uses each seed's "
-        "C+RF+DD discriminator D_A over all training product images.",
+        "data set is the same)." + retrieval_note,
         "",
         "The user-study columns are the automated stand-in "
         "(docs/evaluation.md): an attribute probe trained on the real training "
