@@ -127,13 +127,19 @@ def decode_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Dec
         return Decoded(None, f"unreadable image data: {error}")
 
 
+def bomb_pixels(error: Exception) -> int | None:
+    """The pixel count PIL's decompression-bomb error (or warning) quotes for
+    the image it refused; None if the message does not say."""
+    match = re.search(r"\((\d+) pixels\)", str(error))
+    return int(match[1]) if match else None
+
+
 def _bomb_reason(error: Exception, max_pixels: int) -> str:
     """The reason for an image PIL refused while reading its header, in terms
     of the limit the caller set (PIL's own error quotes PIL's limit)."""
-    match = re.search(r"\((\d+) pixels\)", str(error))
-    if match is None:
+    pixels = bomb_pixels(error)
+    if pixels is None:
         return f"decompression bomb: {error}"
-    pixels = int(match[1])
     if pixels > max_pixels:
         return f"decompression bomb: {pixels} pixels > max_pixels={max_pixels}"
     return (

@@ -176,7 +176,8 @@ def latency_and_throughput(call, batch_one, batch_many, calls: int):
     )
 
 
-def _rss_mib(pid: int, field: str = "VmRSS") -> float | None:
+def rss_mib(pid: int, field: str = "VmRSS") -> float | None:
+    """A process's memory from /proc (VmRSS now, VmHWM its peak), MiB."""
     try:
         with open(f"/proc/{pid}/status") as file:
             for line in file:
@@ -195,10 +196,10 @@ def watch_process(command: list[str], interval: float = 0.2):
     )
     start, samples, peak = time.perf_counter(), [], 0.0
     while process.poll() is None:
-        rss = _rss_mib(process.pid)
+        rss = rss_mib(process.pid)
         if rss is not None:
             samples.append((time.perf_counter() - start, rss))
-        peak = max(peak, _rss_mib(process.pid, "VmHWM") or 0.0)
+        peak = max(peak, rss_mib(process.pid, "VmHWM") or 0.0)
         time.sleep(interval)
     stderr = process.stderr.read()
     if process.returncode:

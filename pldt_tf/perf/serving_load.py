@@ -118,7 +118,7 @@ def run(
             list(pool.map(client, range(clients)))
         with urllib.request.urlopen(url, timeout=30) as answer:
             alive = answer.status == 200
-        peak = benchmark_lib._rss_mib(process.pid, "VmHWM")
+        peak = benchmark_lib.rss_mib(process.pid, "VmHWM")
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -34,6 +34,7 @@ from absl import logging
 from PIL import Image
 from werkzeug.exceptions import HTTPException
 
+from pldt_tf.data import preprocess
 from pldt_tf.serving import export_lib, inference
 
 DEFAULT_MAX_BATCH = 32
@@ -89,8 +90,7 @@ def declared_pixels(image: bytes) -> int | None:
             with Image.open(io.BytesIO(image)) as opened:
                 width, height = opened.size
     except Image.DecompressionBombError as error:
-        match = re.search(r"\((\d+) pixels\)", str(error))
-        return int(match[1]) if match else None
+        return preprocess.bomb_pixels(error)
     except (Image.UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return None
     return width * height
