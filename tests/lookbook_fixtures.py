@@ -16,7 +16,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from pldt_tf.data import records
+from pldt_tf.data import lookbook, records
 
 
 def name(pid: int, clean: int, iid: int, ext: str = "jpg") -> str:
@@ -177,10 +177,72 @@ def build_synthetic_records(
     """The records of a synthetic LookBook folder, as the ``synthetic_data``
     fixture builds them (seed 3, 10% validation, 10% test)."""
     return records.build_records(
-        lookbook_dir,
+        lookbook.read_folder(lookbook_dir, attributes_file),
         records_dir,
         records.BuildOptions(
             seed=3, validation_fraction=0.1, test_fraction=0.1, records_per_shard=100
         ),
-        attributes_file=attributes_file,
     )
+
+
+def lookbook_manifest(folder: str, name: str = "pairs.csv") -> str:
+    """Writes a pairs manifest into a LookBook-layout folder that describes
+    its correctly named files: one row per photo, with the product's first
+    product image; rows without a photo for further product images and for
+    products without photos; product ids as the names write them (zeros
+    first). Returns the manifest's path."""
+    photos, images = {}, {}
+    for file_name in sorted(os.listdir(folder)):
+        entry = lookbook.parse_filename(file_name)
+        if entry is not None:
+            pid = file_name[3 : file_name.index("_")]
+            (images if entry.is_product else photos).setdefault(pid, []).append(
+                file_name
+            )
+    rows = []
+    for pid in sorted(set(photos) | set(images)):
+        product_images = images.get(pid, [])
+        first = product_images[0] if product_images else ""
+        rows += [(photo, pid, first) for photo in photos.get(pid, [])]
+        rows += [("", pid, image) for image in product_images[1 if pid in photos else 0 :]]
+    path = os.path.join(folder, name)
+    write_csv(path, ["photo", "product_id", "product_image"], rows)
+    return path
+
+
+def write_csv(
+    path: str,
+    header: list[str],
+    rows: list,
+    bom: bool = False,
+    delimiter: str = ",",
+) -> str:
+    """Writes a CSV file as a spreadsheet would (UTF-8, optionally a BOM)."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
+        writer = csv.writer(f, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def make_shop(root: str, num_products: int = 6) -> dict:
+    """A shop's folders: products/<id>.jpg (product ``B`` has two shots in
+    products/B/), photos/<id>/*.jpg, file names with spaces and non-ASCII
+    letters. Returns the manifest rows describing it (photo, product_id,
+    product_image, category) and the product ids."""
+    rows = []
+    ids = [f"shirt {chr(ord('A') + i)}" for i in range(num_products)]
+    for index, pid in enumerate(ids):
+        color = product_color(index + 1)
+        os.makedirs(os.path.join(root, "products"), exist_ok=True)
+        product = f"products/{pid}.jpg"
+        _write(root, product, jpeg_bytes(solid(80, 60, color)))
+        photo_dir = os.path.join(root, "photos", pid)
+        os.makedirs(photo_dir, exist_ok=True)
+        for k in range(2 + index % 2):
+            photo = f"photos/{pid}/Ärmel {k} ü.jpg"
+            _write(root, photo, jpeg_bytes(solid(90, 60, color)))
+            rows.append([photo, pid, product, "top" if index % 2 else "shirt"])
+    return {"rows": rows, "ids": ids}

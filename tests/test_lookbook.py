@@ -1,6 +1,8 @@
-"""File names, grouping by product and the split by product."""
+"""LookBook file names and folders."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -11,11 +13,11 @@ from pldt_tf.data import lookbook
 @pytest.mark.parametrize(
     ("file_name", "expected"),
     [
-        ("PID000123_CLEAN1_IID000456.jpg", (123, True, 456)),
-        ("PID000123_CLEAN0_IID000456.JPG", (123, False, 456)),
-        ("PID000123_CLEAN0_IID000456.jpeg", (123, False, 456)),
-        ("PID000123_CLEAN0_IID000456.Png", (123, False, 456)),
-        ("PID1234567_CLEAN0_IID000456.png", (1234567, False, 456)),
+        ("PID000123_CLEAN1_IID000456.jpg", (123, True)),
+        ("PID000123_CLEAN0_IID000456.JPG", (123, False)),
+        ("PID000123_CLEAN0_IID000456.jpeg", (123, False)),
+        ("PID000123_CLEAN0_IID000456.Png", (123, False)),
+        ("PID1234567_CLEAN0_IID000456.png", (1234567, False)),
         ("PID12_CLEAN1_IID3.jpg", None),
         ("PID000123_CLEAN2_IID000456.jpg", None),
         ("PID000123_CLEAN1_IID000456.gif", None),
@@ -28,7 +30,7 @@ def test_parse_filename(file_name, expected):
     if expected is None:
         assert entry is None
     else:
-        assert (entry.product_id, entry.is_product, entry.image_id) == expected
+        assert (entry.product_id, entry.is_product) == expected
         assert entry.name == file_name
 
 
@@ -39,7 +41,7 @@ def test_list_folder_skips_and_counts_misnamed(lookbook_folder):
     assert misnamed <= set(expected["skipped"])
     assert "subfolder" in misnamed and "notes.txt" in misnamed
     assert all(lookbook.parse_filename(e.name) for e in entries)
-    assert len(entries) + len(skipped) == len(__import__("os").listdir(folder))
+    assert len(entries) + len(skipped) == len(os.listdir(folder))
 
 
 def test_list_folder_missing_folder_names_the_fix(tmp_path):
@@ -47,43 +49,20 @@ def test_list_folder_missing_folder_names_the_fix(tmp_path):
         lookbook.list_folder(tmp_path / "nope")
 
 
-def test_group_products_keeps_every_product_image_and_drops_incomplete():
-    entries = [
-        lookbook.ImageEntry(1, True, 1, "a1"),
-        lookbook.ImageEntry(1, True, 2, "a2"),
-        lookbook.ImageEntry(1, False, 3, "a3"),
-        lookbook.ImageEntry(2, True, 1, "b1"),
-        lookbook.ImageEntry(3, False, 1, "c1"),
-    ]
-    products, dropped = lookbook.group_products(entries)
-    assert list(products) == [1]
-    assert products[1].product_images == ("a1", "a2")
-    assert products[1].photos == ("a3",)
-    assert dropped == {"no_photos": [2], "no_product_image": [3]}
-
-
-def test_split_sizes_match_the_paper_on_lookbook_count():
-    splits = lookbook.split_products(range(9732), seed=0)
-    sizes = {name: len(ids) for name, ids in splits.items()}
-    assert sizes == {"train": 9732 - 2 * 487, "validation": 487, "test": 487}
-
-
-def test_split_is_disjoint_complete_and_deterministic():
-    ids = list(range(1000, 1400))
-    a = lookbook.split_products(ids, seed=7)
-    b = lookbook.split_products(list(reversed(ids)), seed=7)
-    c = lookbook.split_products(ids, seed=8)
-    assert a == b
-    assert a != c
-    sets = [set(a[name]) for name in lookbook.SPLITS]
-    assert set.union(*sets) == set(ids)
-    assert sum(len(s) for s in sets) == len(ids)
-
-
-def test_split_rejects_fractions_leaving_no_training():
-    with pytest.raises(ValueError, match="no training"):
-        lookbook.split_products(range(10), 0, 0.5, 0.5)
-
-
 def test_fixture_names_parse():
     assert lookbook.parse_filename(fx.name(3, 0, 7, "JPEG")).product_id == 3
+
+
+def test_read_folder_lists_every_product_and_copies_attributes(
+    lookbook_folder, tmp_path
+):
+    folder, expected = lookbook_folder
+    attributes = tmp_path / "attributes.csv"
+    attributes.write_bytes(b"product_id,category\r\n1,shirt\r\n")
+    data = lookbook.read_folder(folder, str(attributes))
+    assert data.attributes_csv == attributes.read_bytes()  # copied byte for byte
+    assert data.product_ids == tuple(sorted({e.product_id for e in data.entries}))
+    assert data.counts["files_in_folder"] == len(os.listdir(folder))
+    assert {s["file"] for s in data.skipped} <= set(expected["skipped"])
+    with pytest.raises(FileNotFoundError, match="nope.csv"):
+        lookbook.read_folder(folder, str(tmp_path / "nope.csv"))

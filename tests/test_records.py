@@ -10,14 +10,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pldt_tf.data import lookbook, records
+from pldt_tf.data import catalogue, lookbook, records
 
 
 def _build(folder, out, **options):
     options.setdefault("validation_fraction", 0.15)
     options.setdefault("test_fraction", 0.15)
     options.setdefault("records_per_shard", 8)
-    return records.build_records(folder, out, records.BuildOptions(**options))
+    return records.build_records(
+        lookbook.read_folder(folder), out, records.BuildOptions(**options)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,7 @@ def test_splits_are_disjoint_and_records_match_them(built):
     assert not split_ids["train"] & split_ids["validation"]
     assert not split_ids["train"] & split_ids["test"]
     assert not split_ids["validation"] & split_ids["test"]
-    for split in lookbook.SPLITS:
+    for split in catalogue.SPLITS:
         info = manifest["splits"][split]
         triplets = [
             t

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from pldt_tf.data import lookbook, synthetic
+from pldt_tf.data import catalogue, lookbook, synthetic
 
 
 def test_vocabulary_is_large_enough():
@@ -22,7 +22,7 @@ def test_generated_folder_is_in_lookbook_layout(synthetic_data):
     folder = os.path.join(data_dir, "lookbook")
     entries, skipped = lookbook.list_folder(folder)
     assert skipped == []
-    products, dropped = lookbook.group_products(entries)
+    products, dropped = catalogue.group_products(entries)
     assert len(products) == 60 and dropped == {"no_photos": [], "no_product_image": []}
     photos = [len(p.photos) for p in products.values()]
     assert min(photos) >= 1 and max(photos) <= 15

@@ -3,76 +3,38 @@
 LookBook is one flat folder of images named ``PID%06d_CLEAN%d_IID%06d.<ext>``:
 the product id, then ``CLEAN1`` for a product image (clean background) or
 ``CLEAN0`` for a photo of a fashion model wearing it, then an image id.
-This module knows only names and ids; reading pixels is ``preprocess``'s job.
+This module knows only names and ids (``read_folder`` makes them a
+``catalogue.Catalogue``); reading pixels is ``preprocess``'s job.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
-from collections.abc import Iterable, Sequence
-
-import numpy as np
 
 from pldt_tf import errors
+from pldt_tf.data import catalogue
 
 FILENAME_PATTERN = re.compile(
     r"^PID(?P<pid>\d{6,})_CLEAN(?P<clean>[01])_IID(?P<iid>\d{6,})"
     r"\.(?P<ext>jpe?g|png)$",
     re.IGNORECASE,
 )
-SPLITS = ("train", "validation", "test")
 
 
-@dataclasses.dataclass(frozen=True, order=True)
-class ImageEntry:
-    """One correctly named image file.
-
-    Attributes:
-      product_id: The ``PID`` number.
-      is_product: True for ``CLEAN1`` (product image), False for ``CLEAN0``
-        (fashion-model photo).
-      image_id: The ``IID`` number.
-      name: The file name, unique within the folder.
-    """
-
-    product_id: int
-    is_product: bool
-    image_id: int
-    name: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Product:
-    """A product with at least one product image and one model photo.
-
-    Attributes:
-      product_id: The ``PID`` number.
-      product_images: File names of its ``CLEAN1`` images, sorted. All of
-        them are valid targets: the target domain is not deterministic.
-      photos: File names of its ``CLEAN0`` photos, sorted.
-    """
-
-    product_id: int
-    product_images: tuple[str, ...]
-    photos: tuple[str, ...]
-
-
-def parse_filename(name: str) -> ImageEntry | None:
+def parse_filename(name: str) -> catalogue.ImageEntry | None:
     """Parses a LookBook file name; returns None when it does not match."""
     match = FILENAME_PATTERN.match(name)
     if match is None:
         return None
-    return ImageEntry(
-        product_id=int(match["pid"]),
-        is_product=match["clean"] == "1",
-        image_id=int(match["iid"]),
-        name=name,
+    return catalogue.ImageEntry(
+        product_id=int(match["pid"]), is_product=match["clean"] == "1", name=name
     )
 
 
-def list_folder(folder: str | os.PathLike) -> tuple[list[ImageEntry], list[dict]]:
+def list_folder(
+    folder: str | os.PathLike,
+) -> tuple[list[catalogue.ImageEntry], list[dict]]:
     """Lists the LookBook images in a flat folder.
 
     Args:
@@ -80,7 +42,7 @@ def list_folder(folder: str | os.PathLike) -> tuple[list[ImageEntry], list[dict]
 
     Returns:
       ``(entries, skipped)``: the correctly named image files sorted by
-      (product id, kind, image id), and ``{"file", "reason"}`` records for
+      (product id, kind, name), and ``{"file", "reason"}`` records for
       every other entry of the folder.
 
     Raises:
@@ -112,63 +74,34 @@ def list_folder(folder: str | os.PathLike) -> tuple[list[ImageEntry], list[dict]
     return sorted(entries), skipped
 
 
-def group_products(
-    entries: Iterable[ImageEntry],
-) -> tuple[dict[int, Product], dict[str, list[int]]]:
-    """Groups image entries by product id.
+def read_folder(
+    folder: str | os.PathLike, attributes_file: str | None = None
+) -> catalogue.Catalogue:
+    """The catalogue of a LookBook-layout folder.
 
-    Returns:
-      ``(products, dropped)``: the products that have both a product image and
-      at least one photo, keyed by id, and the ids of the others under
-      ``"no_photos"`` and ``"no_product_image"``.
+    Args:
+      folder: The flat folder of ``PID######_CLEAN#_IID######.<ext>`` files.
+      attributes_file: Optional CSV of product attributes (``product_id`` and
+        one column per attribute; the synthetic set writes one).
     """
-    images: dict[int, list[str]] = {}
-    photos: dict[int, list[str]] = {}
-    for entry in entries:
-        images.setdefault(entry.product_id, [])
-        photos.setdefault(entry.product_id, [])
-        (images if entry.is_product else photos)[entry.product_id].append(entry.name)
-    products, dropped = {}, {"no_photos": [], "no_product_image": []}
-    for pid in sorted(images):
-        if not images[pid]:
-            dropped["no_product_image"].append(pid)
-        elif not photos[pid]:
-            dropped["no_photos"].append(pid)
-        else:
-            products[pid] = Product(
-                pid, tuple(sorted(images[pid])), tuple(sorted(photos[pid]))
+    attributes = None
+    if attributes_file is not None:
+        if not os.path.isfile(attributes_file):
+            raise errors.MissingInputError(
+                f"Attributes file {attributes_file!r} not found."
             )
-    return products, dropped
-
-
-def split_products(
-    product_ids: Sequence[int],
-    seed: int,
-    validation_fraction: float = 0.05,
-    test_fraction: float = 0.05,
-) -> dict[str, list[int]]:
-    """Splits products (never images) into train / validation / test.
-
-    The split depends only on the set of ids and the seed. Split sizes are
-    rounded to the nearest product: 5% of LookBook's 9,732 products is 487.
-
-    Returns:
-      ``{"train": [...], "validation": [...], "test": [...]}``, each sorted.
-    """
-    if not 0 <= validation_fraction < 1 or not 0 <= test_fraction < 1:
-        raise errors.UserError("split fractions must lie in [0, 1)")
-    if validation_fraction + test_fraction >= 1:
-        raise errors.UserError(
-            f"validation_fraction + test_fraction = "
-            f"{validation_fraction + test_fraction} leaves no training products"
-        )
-    ids = np.array(sorted(set(product_ids)), dtype=np.int64)
-    order = np.random.default_rng(seed).permutation(len(ids))
-    n_val = int(np.floor(len(ids) * validation_fraction + 0.5))
-    n_test = int(np.floor(len(ids) * test_fraction + 0.5))
-    shuffled = ids[order]
-    return {
-        "train": sorted(shuffled[n_val + n_test :].tolist()),
-        "validation": sorted(shuffled[:n_val].tolist()),
-        "test": sorted(shuffled[n_val : n_val + n_test].tolist()),
-    }
+        with open(attributes_file, "rb") as file:
+            attributes = file.read()
+    entries, skipped = list_folder(folder)
+    return catalogue.Catalogue(
+        root=os.fspath(folder),
+        entries=tuple(entries),
+        product_ids=tuple(sorted({entry.product_id for entry in entries})),
+        skipped=tuple(skipped),
+        counts={
+            "files_in_folder": len(entries) + len(skipped),
+            "images_named_correctly": len(entries),
+        },
+        source={"source_dir": os.path.abspath(folder)},
+        attributes_csv=attributes,
+    )

@@ -26,7 +26,6 @@ import dataclasses
 import json
 import math
 import os
-import shutil
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -34,7 +33,7 @@ import tensorflow as tf
 from absl import logging
 
 from pldt_tf import errors
-from pldt_tf.data import atomic, lookbook, preprocess
+from pldt_tf.data import atomic, catalogue, preprocess
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "dataset.json"
@@ -131,12 +130,13 @@ def decode_example(
 
 
 # --------------------------------------------------------------------------
-# Building a records folder from a LookBook folder.
+# Building a records folder from a catalogue (a LookBook folder or a
+# pairs manifest).
 
 
 @dataclasses.dataclass(frozen=True)
 class BuildOptions:
-    """How ``build_records`` turns a LookBook folder into records.
+    """How ``build_records`` turns a catalogue into records.
 
     Attributes:
       seed: Seeds the split, the choice of targets and the stored negatives.
@@ -165,32 +165,32 @@ def _check_options(options: BuildOptions) -> None:
 
 
 def _preprocess_entries(
-    folder: str, entries: Sequence[lookbook.ImageEntry], max_pixels: int
+    data: catalogue.Catalogue, max_pixels: int
 ) -> tuple[dict[str, bytes], list[dict]]:
-    """PNG bytes per file name, and the files that could not be read."""
+    """PNG bytes per entry name, and the files that could not be read."""
     import keras  # Progbar only; imported here to keep module import light.
 
     images, skipped = {}, []
-    if not entries:
+    if not data.entries:
         return images, skipped
-    progress = keras.utils.Progbar(len(entries), unit_name="image")
-    paths = [os.path.join(folder, entry.name) for entry in entries]
-    for count, (path, png, reason) in enumerate(
-        preprocess.preprocess_files(paths, max_pixels=max_pixels), start=1
+    progress = keras.utils.Progbar(len(data.entries), unit_name="image")
+    paths = [data.path(entry) for entry in data.entries]
+    results = preprocess.preprocess_files(paths, max_pixels=max_pixels)
+    for count, (entry, (_, png, reason)) in enumerate(
+        zip(data.entries, results, strict=True), start=1
     ):
-        name = os.path.basename(path)
         if png is None:
-            skipped.append({"file": name, "reason": reason})
-            logging.warning("Skipping %s: %s", name, reason)
+            skipped.append({"file": entry.name, "reason": reason})
+            logging.warning("Skipping %s: %s", entry.name, reason)
         else:
-            images[name] = png
-        if count % 256 == 0 or count == len(entries):
+            images[entry.name] = png
+        if count % 256 == 0 or count == len(data.entries):
             progress.update(count)
     return images, skipped
 
 
 def _triplets(
-    products: dict[int, lookbook.Product],
+    products: dict[int, catalogue.Product],
     split_ids: Sequence[int],
     negative_ids: Sequence[int],
     rng: np.random.Generator,
@@ -233,14 +233,16 @@ def _write_shards(
                 example = next(examples, None)
                 if example is None:
                     break
-                writer.write(example.SerializeToString())
+                # A protobuf map's wire order may change from one process to
+                # the next; rebuilds must be byte-identical.
+                writer.write(example.SerializeToString(deterministic=True))
 
 
 def _write_split(
     folder: str,
     split: str,
     split_ids: Sequence[int],
-    products: dict[int, lookbook.Product],
+    products: dict[int, catalogue.Product],
     images: dict[str, bytes],
     rng: np.random.Generator,
     records_per_shard: int,
@@ -291,19 +293,17 @@ def _write_split(
 
 
 def build_records(
-    lookbook_dir: str,
+    data: catalogue.Catalogue,
     output_dir: str,
     options: BuildOptions = BuildOptions(),
-    attributes_file: str | None = None,
 ) -> dict:
-    """Turns a LookBook-layout folder into a records folder.
+    """Turns a catalogue into a records folder.
 
     Args:
-      lookbook_dir: Flat folder of ``PID######_CLEAN#_IID######.<ext>`` files.
+      data: What to read: ``lookbook.read_folder(...)`` or
+        ``pairs.read_manifest(...)``.
       output_dir: The records folder to create.
       options: See ``BuildOptions``.
-      attributes_file: Optional CSV of product attributes (the synthetic set
-        writes one), copied into the records folder for evaluation.
 
     Returns:
       The manifest, also written to ``<output_dir>/dataset.json``.
@@ -314,34 +314,31 @@ def build_records(
     """
     _check_options(options)
     atomic.check_absent(output_dir, options.overwrite)
-    if attributes_file is not None and not os.path.isfile(attributes_file):
-        raise errors.MissingInputError(
-            f"Attributes file {attributes_file!r} not found."
-        )
-
-    entries, skipped = lookbook.list_folder(lookbook_dir)
     logging.info(
-        "%s: %d LookBook images, %d other entries",
-        lookbook_dir,
-        len(entries),
-        len(skipped),
+        "%s: %d images listed, %d other entries skipped",
+        data.root,
+        len(data.entries),
+        len(data.skipped),
     )
-    images, unreadable = _preprocess_entries(lookbook_dir, entries, options.max_pixels)
-    products, dropped = lookbook.group_products(e for e in entries if e.name in images)
-    splits = lookbook.split_products(
+    images, unreadable = _preprocess_entries(data, options.max_pixels)
+    products, dropped = catalogue.group_products(
+        (e for e in data.entries if e.name in images), data.product_ids
+    )
+    splits = catalogue.split_products(
         list(products), options.seed, options.validation_fraction, options.test_fraction
     )
     if len(splits["train"]) < 2:
+        source = data.source.get("pairs_csv", data.root)
         raise errors.UserError(
-            f"{lookbook_dir!r} has {len(products)} usable products (with both a "
-            "CLEAN1 product image and a CLEAN0 photo); at least 2 training "
+            f"{source!r} has {len(products)} usable products (with both a "
+            "readable product image and a readable photo); at least 2 training "
             "products are needed to draw negatives from a different product."
         )
 
     with atomic.atomic_folder(output_dir, options.overwrite) as tmp_dir:
         manifest = {
             "schema_version": SCHEMA_VERSION,
-            "source_dir": os.path.abspath(lookbook_dir),
+            **data.source,
             "seed": options.seed,
             "preprocessing": {
                 "image_size": preprocess.IMAGE_SIZE,
@@ -359,21 +356,23 @@ def build_records(
                 "test": options.test_fraction,
             },
             "counts": {
-                "files_in_folder": len(entries) + len(skipped),
-                "images_named_correctly": len(entries),
+                **data.counts,
                 "images_read": len(images),
-                "skipped_files": len(skipped) + len(unreadable),
+                "skipped_files": len(data.skipped) + len(unreadable),
                 "products": len(products),
                 "product_images": sum(len(p.product_images) for p in products.values()),
                 "photos": sum(len(p.photos) for p in products.values()),
                 "dropped_products_no_photos": len(dropped["no_photos"]),
                 "dropped_products_no_product_image": len(dropped["no_product_image"]),
             },
-            "skipped_files": sorted(skipped + unreadable, key=lambda s: s["file"]),
+            "skipped_files": sorted(
+                [*data.skipped, *unreadable], key=lambda s: s["file"]
+            ),
             "dropped_products": dropped,
+            **data.report,
             "splits": {},
         }
-        for index, split in enumerate(lookbook.SPLITS):
+        for index, split in enumerate(catalogue.SPLITS):
             rng = np.random.default_rng([options.seed, index])
             manifest["splits"][split] = _write_split(
                 tmp_dir,
@@ -384,8 +383,9 @@ def build_records(
                 rng,
                 options.records_per_shard,
             )
-        if attributes_file is not None:
-            shutil.copyfile(attributes_file, os.path.join(tmp_dir, ATTRIBUTES_NAME))
+        if data.attributes_csv is not None:
+            with open(os.path.join(tmp_dir, ATTRIBUTES_NAME), "wb") as file:
+                file.write(data.attributes_csv)
             manifest["attributes_file"] = ATTRIBUTES_NAME
         with open(os.path.join(tmp_dir, MANIFEST_NAME), "w") as file:
             json.dump(manifest, file, indent=1)
@@ -400,7 +400,7 @@ def load_manifest(records_dir: str) -> dict:
         raise errors.MissingInputError(
             f"{path!r} not found: {records_dir!r} is not a complete records "
             "folder. Build it with tools/build_tfrecords.py --lookbook_dir=... "
-            f"--output_dir={records_dir}."
+            f"(or --pairs_csv=...) --output_dir={records_dir}."
         )
     with open(path) as file:
         manifest = json.load(file)
@@ -439,13 +439,24 @@ def split_files(records_dir: str, split: str, kind: str = "triplet") -> list[str
 def summary(manifest: dict) -> str:
     """A few human-readable lines about a records folder."""
     counts = manifest["counts"]
+    source = manifest.get("pairs_csv", manifest["source_dir"])
     lines = [
         f"{counts['products']} products ({counts['product_images']} product images, "
-        f"{counts['photos']} photos) from {manifest['source_dir']}",
+        f"{counts['photos']} photos) from {source}",
         f"skipped {counts['skipped_files']} files; dropped "
         f"{counts['dropped_products_no_photos']} products without photos and "
         f"{counts['dropped_products_no_product_image']} without a product image",
     ]
+    if "pairs_csv" in manifest:
+        kinds = sorted({c["kind"] for c in manifest["contradictions"]})
+        lines.append(
+            f"manifest: {counts['manifest_rows']} rows, skipped "
+            f"{counts['skipped_rows']}, {counts['duplicate_rows']} duplicates, "
+            f"{counts['contradictions']} contradictions"
+            + (f" ({', '.join(kinds)}; rules in dataset.json)" if kinds else "")
+        )
+        for row in manifest["skipped_rows"][:10]:
+            lines.append(f"  skipped row {row['row']}: {row['reason']}")
     for split, info in manifest["splits"].items():
         lines.append(
             f"{split:>10}: {info['num_products']:5d} products, "

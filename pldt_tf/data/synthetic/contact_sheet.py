@@ -8,7 +8,7 @@ import os
 import numpy as np
 from PIL import Image, ImageOps
 
-from pldt_tf.data import lookbook, preprocess
+from pldt_tf.data import catalogue, lookbook, preprocess
 
 _GAP = 4
 _SEPARATOR = (200, 200, 200)
@@ -42,7 +42,7 @@ def contact_sheet(
       The sheet as a PIL image.
     """
     entries, _ = lookbook.list_folder(lookbook_dir)
-    products, _ = lookbook.group_products(entries)
+    products, _ = catalogue.group_products(entries)
     if not products:
         raise ValueError(f"{lookbook_dir!r} holds no complete product to show.")
     rng = np.random.default_rng(seed)
