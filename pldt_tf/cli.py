@@ -99,6 +99,28 @@ def define_pixel_limits(what: str, request: bool = False) -> tuple:
     return tuple(holders)
 
 
+def define_pairs_source() -> tuple[flags.FlagHolder, flags.FlagHolder]:
+    """``--pairs_csv`` and ``--allow_outside_paths``, as every tool that
+    builds records from a pairs manifest names them."""
+    pairs_csv = flags.DEFINE_string(
+        "pairs_csv",
+        "",
+        "Pairs manifest: a CSV with the columns photo, product_id, "
+        "product_image and any attribute columns, paths relative to its folder "
+        "(docs/data.md#your-own-data-a-pairs-manifest). Write one from "
+        "products/<id>.jpg + photos/<id>/*.jpg folders with "
+        "tools/folders_to_pairs.py.",
+    )
+    allow_outside = flags.DEFINE_bool(
+        "allow_outside_paths",
+        False,
+        "Let --pairs_csv name absolute paths and paths leading outside its "
+        "folder (through '..' or a symbolic link); off, such cells are "
+        "skipped and listed in dataset.json.",
+    )
+    return pairs_csv, allow_outside
+
+
 def define_precisions(default: list[str]) -> flags.FlagHolder:
     """``--precisions``: a comma-separated list, for tools that compare them."""
     holder = flags.DEFINE_list(

@@ -25,7 +25,12 @@ class TrainConfig:
 
     Attributes:
       workdir: Folder for config.json, checkpoints, logs and sample grids.
-      records_dir: TFRecords folder; built from ``lookbook_dir`` if missing.
+      records_dir: TFRecords folder; built from ``pairs_csv`` or
+        ``lookbook_dir`` if missing.
+      pairs_csv: A pairs manifest (``data.pairs``) to build the records
+        from; when set, it is the data source and ``lookbook_dir`` and the
+        ``synthetic_*`` fields are not used.
+      allow_outside_paths: Let ``pairs_csv`` name files outside its folder.
       lookbook_dir: LookBook-layout folder to build the records from.
       synthetic_products: If > 0 and ``lookbook_dir`` is missing, generate
         the synthetic set with this many products there.
@@ -66,6 +71,8 @@ class TrainConfig:
 
     workdir: str
     records_dir: str = "data/demo/records"
+    pairs_csv: str = ""
+    allow_outside_paths: bool = False
     lookbook_dir: str | None = "data/demo/lookbook"
     synthetic_products: int = 0
     synthetic_variation: str = "full"

@@ -3,7 +3,9 @@ r"""Trains Pixel-Level Domain Transfer.
   python -m pldt_tf.train --flagfile=configs/demo.flags [--workdir=...]
 
 Every flag is documented in --helpfull. On a fresh machine the demo config
-generates the synthetic LookBook and its TFRecords first.
+generates the synthetic LookBook and its TFRecords first; with
+--pairs_csv=... --records_dir=... the records of your own data are built
+first (docs/data.md).
 """
 
 from __future__ import annotations
@@ -22,12 +24,16 @@ _D = config_lib.TrainConfig  # defaults come from the dataclass
 # Data.
 flags.DEFINE_string("workdir", None, "Folder for checkpoints, logs and samples.")
 flags.DEFINE_string(
-    "records_dir", _D.records_dir, "TFRecords folder (built here if missing)."
+    "records_dir",
+    _D.records_dir,
+    "TFRecords folder (built here if missing; name one with --pairs_csv).",
 )
+cli.define_pairs_source()
 flags.DEFINE_string(
     "lookbook_dir",
     _D.lookbook_dir,
-    "LookBook-layout folder to build --records_dir from when it is missing.",
+    "LookBook-layout folder to build --records_dir from when it is missing "
+    "(not used with --pairs_csv).",
 )
 flags.DEFINE_integer(
     "synthetic_products",
@@ -150,6 +156,11 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     if not FLAGS.workdir:
         raise app.UsageError("--workdir is required (or set it in the flagfile).")
+    if FLAGS.pairs_csv and not FLAGS["records_dir"].present:
+        raise app.UsageError(
+            "--pairs_csv needs --records_dir: the folder to build its records "
+            "in (the default holds the demo's records)."
+        )
     result = fit.train(config_from_flags())
     trained = result.steps - result.first_step
     resumed = (

@@ -204,7 +204,9 @@ def lookbook_manifest(folder: str, name: str = "pairs.csv") -> str:
         product_images = images.get(pid, [])
         first = product_images[0] if product_images else ""
         rows += [(photo, pid, first) for photo in photos.get(pid, [])]
-        rows += [("", pid, image) for image in product_images[1 if pid in photos else 0 :]]
+        rows += [
+            ("", pid, image) for image in product_images[1 if pid in photos else 0 :]
+        ]
     path = os.path.join(folder, name)
     write_csv(path, ["photo", "product_id", "product_image"], rows)
     return path

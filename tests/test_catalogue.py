@@ -48,7 +48,10 @@ def test_split_rejects_fractions_leaving_no_training():
 
 
 def test_group_products_reports_listed_products_without_readable_files():
-    entries = [catalogue.ImageEntry(1, True, "a1"), catalogue.ImageEntry(1, False, "a2")]
+    entries = [
+        catalogue.ImageEntry(1, True, "a1"),
+        catalogue.ImageEntry(1, False, "a2"),
+    ]
     products, dropped = catalogue.group_products(entries, product_ids=[1, 7])
     assert list(products) == [1]
     assert dropped == {"no_photos": [], "no_product_image": [7]}

@@ -50,9 +50,15 @@ def test_make_synthetic_names_an_unknown_pattern(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_build_records_requires_flags():
+def test_build_records_requires_flags(tmp_path):
     result = run_tool("tools/build_tfrecords.py")
-    assert result.returncode != 0 and "lookbook_dir" in result.stderr
+    assert result.returncode != 0 and "output_dir" in result.stderr
+    for source in ([], ["--lookbook_dir=x", "--pairs_csv=y"]):
+        result = run_tool(
+            "tools/build_tfrecords.py", f"--output_dir={tmp_path / 'r'}", *source
+        )
+        assert result.returncode == 2
+        assert "exactly one of --lookbook_dir and --pairs_csv" in result.stderr
 
 
 @pytest.mark.slow

@@ -1,7 +1,10 @@
-r"""Turns a LookBook-layout folder into sharded TFRecords of triplets.
+r"""Turns a LookBook-layout folder or a pairs manifest into sharded
+TFRecords of triplets.
 
   python tools/build_tfrecords.py --lookbook_dir=data/synthetic/lookbook \
       --attributes=data/synthetic/attributes.csv --output_dir=data/synthetic/records
+  python tools/build_tfrecords.py --pairs_csv=shop/pairs.csv \
+      --output_dir=shop/records
 
 Writes triplets-<split>-*.tfrecord, products-<split>-*.tfrecord and dataset.json
 (counts, split product ids, and every skipped file with its reason).
@@ -14,14 +17,19 @@ import time
 from absl import app, flags
 
 from pldt_tf import cli
-from pldt_tf.data import records
+from pldt_tf.data import lookbook, pairs, records
 
 _LOOKBOOK_DIR = flags.DEFINE_string(
     "lookbook_dir", None, "Flat folder of PID######_CLEAN#_IID######.jpg files."
 )
+_PAIRS_CSV, _ALLOW_OUTSIDE = cli.define_pairs_source()
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "Records folder to create.")
 _ATTRIBUTES = flags.DEFINE_string(
-    "attributes", None, "Optional attributes.csv (synthetic data) to copy alongside."
+    "attributes",
+    None,
+    "With --lookbook_dir: optional attributes.csv (product_id and one column "
+    "per attribute; the synthetic set writes one) to copy alongside. A pairs "
+    "manifest carries its attributes as extra columns.",
 )
 _SEED = flags.DEFINE_integer(
     "seed", 0, "Seeds the split, targets and stored negatives."
@@ -54,13 +62,22 @@ def main(argv):
         max_pixels=_MAX_PIXELS.value,
         overwrite=_OVERWRITE.value,
     )
-    manifest = records.build_records(
-        _LOOKBOOK_DIR.value, _OUTPUT_DIR.value, options, _ATTRIBUTES.value
-    )
+    if bool(_LOOKBOOK_DIR.value) == bool(_PAIRS_CSV.value):
+        raise app.UsageError("Pass exactly one of --lookbook_dir and --pairs_csv.")
+    if _PAIRS_CSV.value:
+        if _ATTRIBUTES.value:
+            raise app.UsageError(
+                "--attributes goes with --lookbook_dir; a pairs manifest "
+                "carries attributes as extra columns."
+            )
+        data = pairs.read_manifest(_PAIRS_CSV.value, _ALLOW_OUTSIDE.value)
+    else:
+        data = lookbook.read_folder(_LOOKBOOK_DIR.value, _ATTRIBUTES.value)
+    manifest = records.build_records(data, _OUTPUT_DIR.value, options)
     print(records.summary(manifest))
     print(f"Wrote {_OUTPUT_DIR.value} in {time.time() - start:.1f} s.")
 
 
 if __name__ == "__main__":
-    flags.mark_flags_as_required(["lookbook_dir", "output_dir"])
+    flags.mark_flags_as_required(["output_dir"])
     cli.run(main)

@@ -1,7 +1,8 @@
 r"""Generates the synthetic LookBook (the project's embedded default data set).
 
 Writes <output_dir>/lookbook/ (LookBook layout), <output_dir>/attributes.csv and
-<output_dir>/synthetic.json (the settings it was drawn with).
+<output_dir>/synthetic.json (the settings it was drawn with); with
+--shop_dir, also the same set in a shop's folder layout.
 
   python tools/make_synthetic.py --output_dir=data/synthetic --num_products=1000 \
       --contact_sheet=docs/images/synthetic_contact_sheet.png --report_spread
@@ -59,6 +60,13 @@ _OVERWRITE = flags.DEFINE_bool(
 _CONTACT_SHEET = flags.DEFINE_string(
     "contact_sheet", None, "Also write a PNG contact sheet of products and photos here."
 )
+_SHOP_DIR = flags.DEFINE_string(
+    "shop_dir",
+    None,
+    "Also copy the set into a shop's folder layout here (products/<id>.jpg, "
+    "photos/<id>/*.jpg, products.csv), to try tools/folders_to_pairs.py and "
+    "--pairs_csv (docs/data.md).",
+)
 _REPORT_SPREAD = flags.DEFINE_bool(
     "report_spread",
     False,
@@ -111,6 +119,15 @@ def main(argv):
         sheet = contact_sheet.contact_sheet(os.path.join(_OUTPUT_DIR.value, "lookbook"))
         sheet.save(_CONTACT_SHEET.value)
         print(f"Contact sheet: {_CONTACT_SHEET.value}")
+    if _SHOP_DIR.value:
+        from pldt_tf.data.synthetic import shop
+
+        counts = shop.write_shop(_OUTPUT_DIR.value, _SHOP_DIR.value, _OVERWRITE.value)
+        print(
+            f"Shop layout: {counts['products']} products "
+            f"({counts['product_images']} product images, {counts['photos']} "
+            f"photos) in {_SHOP_DIR.value}"
+        )
     if _REPORT_SPREAD.value:
         report_spread()
 

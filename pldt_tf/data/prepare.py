@@ -1,7 +1,7 @@
 """Data on disk for a training configuration: the records folder, built on
-first use from a LookBook-layout folder, which is itself generated as the
-synthetic set when the configuration asks for it (the embedded default: the
-main command needs no data at hand)."""
+first use from a pairs manifest or a LookBook-layout folder, the latter
+generated as the synthetic set when the configuration asks for it (the
+embedded default: the main command needs no data at hand)."""
 
 from __future__ import annotations
 
@@ -11,31 +11,40 @@ from absl import logging
 
 from pldt_tf import config as config_lib
 from pldt_tf import errors
-from pldt_tf.data import records, synthetic
+from pldt_tf.data import catalogue, lookbook, pairs, records, synthetic
 
 
 def prepare_data(config: config_lib.TrainConfig) -> dict:
     """Makes sure ``config.records_dir`` exists; returns its manifest.
 
-    Missing records are built from ``config.lookbook_dir``; a missing LookBook
-    folder is generated as the synthetic set when ``synthetic_products > 0``
-    (the embedded default: the main command needs no data at hand).
+    Missing records are built from ``config.pairs_csv`` or, without one,
+    from ``config.lookbook_dir``; a missing LookBook folder is generated as
+    the synthetic set when ``synthetic_products > 0`` (the embedded default:
+    the main command needs no data at hand).
     """
     check_data_source(config)
     if not records_available(config):
-        lookbook_dir = config.lookbook_dir
-        data_dir = os.path.dirname(os.path.abspath(lookbook_dir))
-        if not os.path.isdir(lookbook_dir):
-            _generate_synthetic(config, data_dir)
-        attributes = os.path.join(data_dir, "attributes.csv")
+        data = source_catalogue(config)
         print(f"Building TFRecords in {config.records_dir} ...", flush=True)
         records.build_records(
-            lookbook_dir,
-            config.records_dir,
-            records.BuildOptions(seed=config.data_seed),
-            attributes_file=attributes if os.path.isfile(attributes) else None,
+            data, config.records_dir, records.BuildOptions(seed=config.data_seed)
         )
     return records.load_manifest(config.records_dir)
+
+
+def source_catalogue(config: config_lib.TrainConfig) -> catalogue.Catalogue:
+    """The catalogue the configuration names, generating the synthetic set
+    first where it asks for it."""
+    if config.pairs_csv:
+        return pairs.read_manifest(config.pairs_csv, config.allow_outside_paths)
+    lookbook_dir = config.lookbook_dir
+    data_dir = os.path.dirname(os.path.abspath(lookbook_dir))
+    if not os.path.isdir(lookbook_dir):
+        _generate_synthetic(config, data_dir)
+    attributes = os.path.join(data_dir, "attributes.csv")
+    return lookbook.read_folder(
+        lookbook_dir, attributes if os.path.isfile(attributes) else None
+    )
 
 
 def _generate_synthetic(config: config_lib.TrainConfig, data_dir: str) -> None:
@@ -105,7 +114,11 @@ def check_synthetic_settings(config: config_lib.TrainConfig) -> None:
 
 def check_data_source(config: config_lib.TrainConfig) -> None:
     """Fails early when there is no records folder and no way to make one,
+    when the records were built from another manifest than ``--pairs_csv``,
     or when the synthetic folder was drawn with other settings."""
+    if config.pairs_csv:
+        _check_pairs_source(config)
+        return
     check_synthetic_settings(config)
     if records_available(config):
         return
@@ -117,6 +130,35 @@ def check_data_source(config: config_lib.TrainConfig) -> None:
     raise errors.UserError(
         f"--records_dir={config.records_dir!r} has no dataset.json and "
         f"--lookbook_dir={lookbook_dir!r} is not a folder. Point --records_dir at "
-        "records built by tools/build_tfrecords.py, --lookbook_dir at a LookBook "
-        "folder, or set --synthetic_products=N to generate the synthetic set."
+        "records built by tools/build_tfrecords.py, --pairs_csv at a pairs "
+        "manifest, --lookbook_dir at a LookBook folder, or set "
+        "--synthetic_products=N to generate the synthetic set."
     )
+
+
+def _check_pairs_source(config: config_lib.TrainConfig) -> None:
+    """Existing records must come from this manifest: training must never
+    quietly read another data set's records."""
+    wanted = os.path.realpath(config.pairs_csv)
+    if not records_available(config):
+        if not os.path.isfile(wanted):
+            pairs.read_manifest(config.pairs_csv)  # raises, naming the fix
+        return
+    manifest = records.load_manifest(config.records_dir)
+    built_from = manifest.get("pairs_csv")
+    if built_from is None or os.path.realpath(built_from) != wanted:
+        origin = built_from or "a LookBook folder"
+        raise errors.UserError(
+            f"--records_dir={config.records_dir!r} holds records built from "
+            f"{origin}, not from --pairs_csv={config.pairs_csv!r}. Pass a new "
+            "--records_dir to build this manifest's records there (or the "
+            "folder they were built in)."
+        )
+    if manifest.get("pairs_csv_sha256") != pairs.digest(config.pairs_csv):
+        raise errors.UserError(
+            f"{config.pairs_csv} has changed since the records in "
+            f"{config.records_dir} were built from it. Rebuild them "
+            f"(tools/build_tfrecords.py --pairs_csv={config.pairs_csv} "
+            f"--output_dir={config.records_dir} --overwrite) or pass a new "
+            "--records_dir."
+        )
