@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from pldt_tf import errors, metrics, visualize
-from pldt_tf.data import pipeline, records, synthetic
+from pldt_tf.data import pipeline, synthetic
 from pldt_tf.evaluation import probe as probe_lib
 from pldt_tf.evaluation import retrieval
 from pldt_tf.training import workdir as workdir_lib
@@ -162,34 +162,78 @@ def pixel_scores(generated: np.ndarray, target: np.ndarray) -> dict:
 
 def probe_scores(records_dir: str, split: str, data: dict, epochs: int) -> dict:
     """Probe accuracy on real products of the split and on generated images,
-    and the Fréchet distance between their probe features."""
+    and the Fréchet distance between their probe features. Without
+    attributes, only the distance (features of the rotation probe)."""
+    heads, _ = probe_lib.heads_for(records_dir)
     probe = probe_lib.load_or_train_probe(records_dir, epochs)
-    attributes = probe_lib.load_attributes(records_dir)
     real, real_ids = probe_lib.product_arrays(records_dir, split)
     on_real = probe_lib.predict(probe, real)
     on_generated = probe_lib.predict(probe, data["generated"])
-    labels = probe_lib.labels_for(data["source_id"], attributes)
-    names = probe_lib.HEADS["category"]
-    counts = probe_lib.confusion(
-        on_generated["category"], labels["category"], len(names)
+    realism = _unless_unavailable(
+        probe_lib.frechet_distance, on_generated["features"], on_real["features"]
     )
-    return {
+    if probe_lib.ROTATION in heads:
+        reason = Unavailable(
+            "the data set has no attribute column with two or more values in "
+            "its train split (add columns such as category or colour to the "
+            "pairs manifest)"
+        )
+        return {
+            "probe_on_real_products": reason,
+            "probe_on_generated": reason,
+            "realism_frechet": realism,
+        }
+    attributes = probe_lib.attribute_table(records_dir)[1]
+    labels = probe_lib.labels_for(data["source_id"], attributes, heads)
+    scores = {
         "probe_on_real_products": probe_lib.accuracies(
-            on_real, probe_lib.labels_for(real_ids, attributes)
+            on_real, probe_lib.labels_for(real_ids, attributes, heads)
         ),
         "probe_on_generated": probe_lib.accuracies(on_generated, labels),
+    }
+    confusion = None
+    if "category" in heads:
+        names = heads["category"]
+        known = labels["category"] >= 0
+        counts = probe_lib.confusion(
+            on_generated["category"][known], labels["category"][known], len(names)
+        )
         # Share of each true category's drawings the probe reads as that
         # category (categories with no photo in the split are left out).
-        "probe_category_by_true_category": {
+        scores["probe_category_by_true_category"] = {
             name: float(row[i] / row.sum())
             for i, (name, row) in enumerate(zip(names, counts, strict=True))
             if row.sum()
-        },
-        "realism_frechet": _unless_unavailable(
-            probe_lib.frechet_distance, on_generated["features"], on_real["features"]
-        ),
-        CONFUSION: {"classes": names, "counts": counts.tolist()},
+        }
+        confusion = {"classes": names, "counts": counts.tolist()}
+    scores["realism_frechet"] = realism
+    if confusion is not None:
+        scores[CONFUSION] = confusion
+    return scores
+
+
+def probe_notes(records_dir: str, split: str, data: dict) -> dict:
+    """What the probe's scores rest on: its heads, the attribute columns it
+    left out and why, and per head how many of the split's photos have a
+    value it cannot score (unknown, or never seen in the train split)."""
+    heads, left_out = probe_lib.heads_for(records_dir)
+    notes = {
+        "heads": {head: len(classes) for head, classes in heads.items()},
+        "columns_left_out": left_out,
     }
+    if probe_lib.ROTATION in heads:
+        notes["features"] = (
+            "no attribute heads: the probe was trained to tell quarter turns "
+            "of the train split's product images, and realism uses its "
+            "features (not comparable with a labelled probe's)"
+        )
+        return notes
+    attributes = probe_lib.attribute_table(records_dir)[1]
+    labels = probe_lib.labels_for(data["source_id"], attributes, heads)
+    notes["photos_not_scored"] = {
+        head: int(np.sum(truth < 0)) for head, truth in labels.items()
+    }
+    return notes
 
 
 def retrieval_scores(records_dir: str, split: str, data: dict) -> dict:
@@ -240,7 +284,27 @@ def markdown(results: dict) -> str:
         ]
         for name, row in zip(classes, results[CONFUSION]["counts"], strict=True):
             lines.append(f"| {name} | " + " | ".join(str(c) for c in row) + " |")
+    lines += _probe_lines(results.get("probe") or {})
     return "\n".join(lines) + "\n"
+
+
+def _probe_lines(notes: dict) -> list[str]:
+    """The probe section of the Markdown report: what its scores rest on."""
+    if not notes:
+        return []
+    heads = ", ".join(f"{h} ({n} classes)" for h, n in notes["heads"].items())
+    lines = ["", "## The probe", "", f"Heads: {heads}."]
+    if notes.get("features"):
+        lines.append(f"Without attribute heads: {notes['features']}.")
+    for column, reason in notes.get("columns_left_out", {}).items():
+        lines.append(f"Column {column} left out: {reason}.")
+    for head, count in notes.get("photos_not_scored", {}).items():
+        if count:
+            lines.append(
+                f"{head}: {count} photos not scored (value unknown, or not "
+                "among the train split's values)."
+            )
+    return lines
 
 
 METHODS = ("converter", "dd_retrieval")
@@ -274,17 +338,14 @@ def evaluate(
     if method == "dd_retrieval":
         data = dd_retrieval(model, records_dir, data, max_queries)
     scores = pixel_scores(data["generated"], data["target"])
-    manifest = records.load_manifest(records_dir)
     human_to_product = config.direction == "human_to_product"
-    if not human_to_product:
+    if human_to_product:
+        scores.update(probe_scores(records_dir, split, data, probe_epochs))
+        scores.update(retrieval_scores(records_dir, split, data))
+    else:
         del scores["color_match"]  # the photos' colours are not the garment's
         scores.update(nearest_photo_scores(data))
-        if manifest.get("attributes_file"):
-            scores.update(photo_realism(records_dir, data, probe_epochs))
-    if human_to_product and manifest.get("attributes_file"):
-        scores.update(probe_scores(records_dir, split, data, probe_epochs))
-    if human_to_product:
-        scores.update(retrieval_scores(records_dir, split, data))
+        scores.update(photo_realism(records_dir, data, probe_epochs))
     confusion = scores.pop(CONFUSION, None)  # counts, not a score
     unavailable = _unavailable(scores)
     for key, reason in unavailable.items():
@@ -300,6 +361,7 @@ def evaluate(
         "records_dir": records_dir,
         "scores": scores,
         "unavailable": unavailable,
+        "probe": probe_notes(records_dir, split, data),
         CONFUSION: confusion,
     }
     suffix = split if method == "converter" else f"{split}-{method}"
