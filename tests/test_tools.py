@@ -75,3 +75,37 @@ def test_gpu_check_runs_small_on_cpu(synthetic_data):
     }
     assert "no GPU: CPU only" in result.stdout
     assert "TFRecord pipeline" in result.stdout and "keeps up" in result.stdout
+
+
+@pytest.mark.slow
+def test_shop_folders_to_manifest_to_records(tmp_path):
+    shop = tmp_path / "shop"
+    result = run_tool(
+        "tools/make_synthetic.py",
+        f"--output_dir={tmp_path / 'syn'}",
+        "--num_products=12",
+        "--workers=1",
+        f"--shop_dir={shop}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Shop layout: 12 products" in result.stdout
+    assert (shop / "products.csv").read_text().startswith("product_id,category,colour")
+    result = run_tool(
+        "tools/folders_to_pairs.py",
+        f"--root={shop}",
+        f"--attributes={shop}/products.csv",
+    )
+    assert result.returncode == 0, result.stderr
+    result = run_tool(
+        "tools/build_tfrecords.py",
+        f"--pairs_csv={shop / 'pairs.csv'}",
+        f"--output_dir={shop / 'records'}",
+        "--validation_fraction=0.2",
+        "--test_fraction=0.2",
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((shop / "records" / "dataset.json").read_text())
+    assert manifest["counts"]["products"] == 12
+    assert manifest["product_ids"]["0"] == "A0001"  # text ids: numbered in order
+    attributes = (shop / "records" / "attributes.csv").read_text().splitlines()
+    assert attributes[0] == "product_id,category,colour"

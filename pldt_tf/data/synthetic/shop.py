@@ -3,7 +3,7 @@ path (docs/data.md#your-own-data-a-pairs-manifest) without data of one's own::
 
     <shop>/products/A0001.jpg        (products/A0002/1.jpg, 2.jpg: several)
     <shop>/photos/A0001/1.jpg ...
-    <shop>/products.csv              product_id and the attribute columns
+    <shop>/products.csv              product_id, category, colour
 
 Product ids are text (``A`` and four digits), as shops' references are.
 """
@@ -54,11 +54,14 @@ def write_shop(data_dir: str, shop_dir: str, overwrite: bool = False) -> dict:
             counts["products"] += 1
             counts["product_images"] += len(images)
             counts["photos"] += len(product.photos)
-        columns = [c for c in next(iter(attributes.values()))]
+        # What a shop's catalogue would say of a product: not the pattern's
+        # secondary colour, under the shop's own column names.
         with open(os.path.join(tmp, "products.csv"), "w", newline="") as file:
             writer = csv.writer(file, lineterminator="\n")
-            writer.writerow(["product_id", *columns])
+            writer.writerow(["product_id", "category", "colour"])
             for pid in sorted(products):
                 row = attributes[pid]
-                writer.writerow([product_reference(pid), *(row[c] for c in columns)])
+                writer.writerow(
+                    [product_reference(pid), row["category"], row["primary_color"]]
+                )
     return counts
