@@ -44,6 +44,10 @@ _OUTPUT = flags.DEFINE_string(
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing manifest.")
 
 
+def _products(count: int) -> str:
+    return f"{count} product has" if count == 1 else f"{count} products have"
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
@@ -79,7 +83,7 @@ def main(argv):
     missing = sorted(products - set(values)) if _ATTRIBUTES.value else []
     if missing:
         print(
-            f"  {len(missing)} products have no row in {_ATTRIBUTES.value} "
+            f"  {_products(len(missing))} no row in {_ATTRIBUTES.value} "
             f"(attributes left empty): {', '.join(missing[:10])}"
             + (" ..." if len(missing) > 10 else "")
         )

@@ -21,6 +21,7 @@ stated rule (``RULES``).
 
 from __future__ import annotations
 
+import collections
 import csv
 import hashlib
 import io
@@ -339,10 +340,12 @@ def read_manifest(path: str, allow_outside: bool = False) -> catalogue.Catalogue
     for item in found:
         item["rule"] = RULES[item["kind"]]
     if found:
+        kinds = collections.Counter(item["kind"] for item in found)
         logging.warning(
-            "%s: %d contradictions, resolved by the rules in dataset.json",
+            "%s: %d contradictions (%s), resolved by the rules in dataset.json",
             path,
             len(found),
+            ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())),
         )
     return catalogue.Catalogue(
         root=root,

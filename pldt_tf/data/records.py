@@ -22,6 +22,7 @@ target swapped (see ``pipeline``); nothing is written twice.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import math
@@ -448,12 +449,13 @@ def summary(manifest: dict) -> str:
         f"{counts['dropped_products_no_product_image']} without a product image",
     ]
     if "pairs_csv" in manifest:
-        kinds = sorted({c["kind"] for c in manifest["contradictions"]})
+        kinds = collections.Counter(c["kind"] for c in manifest["contradictions"])
+        listed = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         lines.append(
             f"manifest: {counts['manifest_rows']} rows, skipped "
             f"{counts['skipped_rows']}, {counts['duplicate_rows']} duplicates, "
             f"{counts['contradictions']} contradictions"
-            + (f" ({', '.join(kinds)}; rules in dataset.json)" if kinds else "")
+            + (f" ({listed}; rules in dataset.json)" if kinds else "")
         )
         for row in manifest["skipped_rows"][:10]:
             lines.append(f"  skipped row {row['row']}: {row['reason']}")
