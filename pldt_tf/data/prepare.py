@@ -26,9 +26,10 @@ def prepare_data(config: config_lib.TrainConfig) -> dict:
     if not records_available(config):
         data = source_catalogue(config)
         print(f"Building TFRecords in {config.records_dir} ...", flush=True)
-        records.build_records(
+        manifest = records.build_records(
             data, config.records_dir, records.BuildOptions(seed=config.data_seed)
         )
+        print(records.summary(manifest), flush=True)
     return records.load_manifest(config.records_dir)
 
 
