@@ -289,3 +289,40 @@ def test_evaluate_tool_on_the_smoke_workdir(tmp_path):
     assert "at least 2 images" in results["unavailable"]["realism_frechet"]
     assert np.isfinite(results["scores"]["rmse"])
     assert "realism_frechet: unavailable" in evaluated.stdout
+
+
+def test_rotated_gives_each_quarter_turn_its_label():
+    images = np.arange(2 * 4 * 4 * 3, dtype=np.float32).reshape(2, 4, 4, 3)
+    turned, labels = probe_lib.rotated(images)
+    assert turned.shape == (8, 4, 4, 3)
+    np.testing.assert_array_equal(labels, [0, 0, 1, 1, 2, 2, 3, 3])
+    np.testing.assert_array_equal(turned[3], np.rot90(images[1]))
+    np.testing.assert_array_equal(turned[0], images[0])
+
+
+def test_labels_mark_unknown_and_unseen_values_and_accuracy_skips_them():
+    heads = {"fit": ["loose", "slim"]}
+    attributes = {1: {"fit": "slim"}, 2: {"fit": ""}, 3: {"fit": "baggy"}}
+    labels = probe_lib.labels_for(np.array([1, 2, 3, 4]), attributes, heads)
+    np.testing.assert_array_equal(labels["fit"], [1, -1, -1, -1])
+    scores = probe_lib.accuracies({"fit": np.array([1, 0, 0, 0])}, labels)
+    assert scores == {"fit": 1.0}
+    assert probe_lib.accuracies({"fit": np.zeros(1, int)}, {"fit": -np.ones(1)}) == {}
+
+
+def test_heads_of_the_synthetic_set_and_of_a_set_without_attributes(
+    synthetic_data, tmp_path
+):
+    _, records_dir = synthetic_data
+    assert probe_lib.heads_for(records_dir) == (probe_lib.HEADS, {})
+    bare = tmp_path / "bare"
+    shutil.copytree(records_dir, bare)
+    manifest = json.loads((bare / records.MANIFEST_NAME).read_text())
+    del manifest["attributes_file"]
+    (bare / records.MANIFEST_NAME).write_text(json.dumps(manifest))
+    assert probe_lib.heads_for(str(bare)) == (
+        {probe_lib.ROTATION: probe_lib.ROTATIONS},
+        {},
+    )
+    with pytest.raises(FileNotFoundError, match="made for the synthetic set"):
+        probe_lib.load_attributes(str(bare))

@@ -223,9 +223,9 @@ def probe_notes(records_dir: str, split: str, data: dict) -> dict:
     }
     if probe_lib.ROTATION in heads:
         notes["features"] = (
-            "no attribute heads: the probe was trained to tell quarter turns "
-            "of the train split's product images, and realism uses its "
-            "features (not comparable with a labelled probe's)"
+            "the probe was trained to tell quarter turns of the train split's "
+            "product images, and realism uses its features (not comparable "
+            "with a labelled probe's)"
         )
         return notes
     attributes = probe_lib.attribute_table(records_dir)[1]

@@ -202,13 +202,16 @@ def train_probe(
 ) -> keras.Model:
     """Trains the probe on the train split's real product images only.
 
-    ``verbose`` is Keras' ``fit`` verbosity (2: a line per epoch).
+    ``verbose`` is Keras' ``fit`` verbosity (2: a line per epoch). The
+    rotation probe sees each image four times per epoch, so it runs a
+    quarter of the epochs (as many steps as a labelled probe).
     """
     heads, _ = heads_for(records_dir)
     images, ids = product_arrays(records_dir, "train")
     if ROTATION in heads:
         images, turns = rotated(images)
         labels = {ROTATION: turns}
+        epochs = max(1, epochs // len(ROTATIONS))
     else:
         labels = labels_for(ids, attribute_table(records_dir)[1], heads)
     probe = build_probe(seed, heads)
