@@ -150,3 +150,16 @@ def test_upsampling_rule():
     unclear = dict(better, color_match=(0.52, 0.02, 3))
     wins, lines = table3_lib.upsampling_verdict(paper, unclear)
     assert not wins and "not clear on color_match" in lines[1]
+
+
+def test_table3_tool_refuses_a_pairs_manifest_before_training(tmp_path):
+    flags_file = tmp_path / "own.flags"
+    flags_file.write_text("--method=c_rf_dd\n--pairs_csv=shop/pairs.csv\n")
+    result = run_tool(
+        "tools/table3.py",
+        f"--base_flags={flags_file}",
+        f"--output_dir={tmp_path / 'out'}",
+    )
+    assert result.returncode != 0
+    assert "synthetic set's attributes" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -305,6 +305,13 @@ def main(argv):
         raise app.UsageError("--seeds: give at least 2 (the report gives mean ± std).")
     if not os.path.isfile(os.path.join(ROOT, _BASE_FLAGS.value)):
         raise app.UsageError(f"--base_flags={_BASE_FLAGS.value!r} does not exist.")
+    with open(os.path.join(ROOT, _BASE_FLAGS.value)) as file:
+        if any(line.strip().startswith("--pairs_csv") for line in file):
+            raise app.UsageError(
+                "Table 3 is scored with the synthetic set's attributes (category, "
+                "colour, pattern); --pairs_csv data goes through "
+                "python -m pldt_tf.train and python -m pldt_tf.evaluate instead."
+            )
     start = time.time()
     os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
     runs_path = os.path.join(_OUTPUT_DIR.value, "runs.json")
