@@ -341,3 +341,15 @@ def test_records_folder_from_a_manifest_keeps_nothing_outside(tmp_path):
     records.build_records(pairs.read_manifest(path), str(tmp_path / "r"), OPTIONS)
     assert os.path.isfile(tmp_path / "r" / records.ATTRIBUTES_NAME)
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_a_malformed_record_stops_with_its_line_and_a_nul_path_is_skipped(
+    tmp_path,
+):
+    path = tmp_path / "pairs.csv"
+    path.write_text("photo,product_id,product_image\n" + "a" * 200_000 + ",1,b\n")
+    with pytest.raises(ValueError, match="line 2: field larger than field limit"):
+        pairs.read_manifest(str(path))
+    path.write_text("photo,product_id,product_image\na\x00b.jpg,1,b.jpg\n")
+    reasons = _reasons(pairs.read_manifest(str(path)))
+    assert reasons["a\x00b.jpg"] == "row 2: the path holds a NUL character"

@@ -26,7 +26,7 @@ import csv
 import hashlib
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from absl import logging
 
@@ -131,6 +131,8 @@ def _resolve(cell: str, root: str, allow_outside: bool) -> tuple[str | None, str
     outside ``root`` (only with ``allow_outside``) keeps its absolute form.
     """
     hint = "pass --allow_outside_paths to use files outside the manifest's folder"
+    if "\x00" in cell:
+        return None, "the path holds a NUL character"
     if os.path.isabs(cell) and not allow_outside:
         return None, f"absolute path; {hint}"
     full = os.path.normpath(os.path.join(root, cell))
@@ -181,7 +183,7 @@ class _Rows:
         next(reader)
         seen: dict[tuple[str, str, str], int] = {}
         line = reader.line_num + 1
-        for cells in reader:
+        for cells in self._records(reader):
             start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines and spreadsheets' empty trailing rows
@@ -217,6 +219,13 @@ class _Rows:
                 self._claim(photo_name, "photo", pid, start)
             if image_name:
                 self._claim(image_name, "product_image", pid, start)
+
+    def _records(self, reader) -> Iterator[list[str]]:
+        """The reader's rows; a malformed record stops with its line."""
+        try:
+            yield from reader
+        except csv.Error as error:
+            raise _fail(self.path, f"line {reader.line_num}: {error}") from None
 
     def _skip_row(self, line: int, reason: str) -> None:
         self.skipped_rows.append({"row": line, "reason": reason})
