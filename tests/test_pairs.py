@@ -203,6 +203,8 @@ def test_contradictions_are_resolved_by_the_stated_rules(tmp_path):
     assert set(found) == set(pairs.RULES)
     assert all(c["rule"] == pairs.RULES[c["kind"]] for c in found.values())
     assert found["several_product_images"]["files"] == [back, "products/shirt A.jpg"]
+    a_lines = [line[tuple(r)] for r in rows if r[1] == "shirt A"]
+    assert found["several_product_images"]["rows"] == [*a_lines, len(rows) + 2]
     assert found["photo_of_several_products"]["product_ids"] == ["shirt C", "shirt D"]
     assert found["file_in_two_roles"]["file"] == "products/shirt F.jpg"
     assert found["product_image_of_several_products"]["file"] == (

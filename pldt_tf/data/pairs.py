@@ -273,8 +273,19 @@ def _contradictions(rows: _Rows) -> tuple[dict[str, tuple[bool, str]], list[dict
             images.setdefault(pid, []).append(name)
     for pid, names in sorted(images.items()):
         if len(names) > 1:
+            lines = sorted(
+                line
+                for name in names
+                for claim in rows.claims[name].values()
+                for line in claim
+            )
             found.append(
-                {"kind": "several_product_images", "product_id": pid, "files": names}
+                {
+                    "kind": "several_product_images",
+                    "product_id": pid,
+                    "files": names,
+                    "rows": lines,
+                }
             )
     return usable, found
 
