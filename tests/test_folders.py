@@ -106,3 +106,10 @@ def test_tool_writes_the_manifest_once(tree, tmp_path):
         "tools/folders_to_pairs.py", f"--root={tree}", f"--output={tmp_path / 'p.csv'}"
     )
     assert outside.returncode != 0 and "must lie in --root" in outside.stderr
+
+
+def test_attributes_file_that_is_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "products.csv"
+    path.write_bytes(b"product_id,colour\na1,r\xf6d\n")
+    with pytest.raises(ValueError, match="line 2 is not UTF-8"):
+        folders.read_attributes(str(path))

@@ -112,21 +112,22 @@ def read_attributes(path: str) -> tuple[list[str], dict[str, list[str]]]:
     per attribute. Returns the attribute columns and the values by id."""
     if not os.path.isfile(path):
         raise errors.MissingInputError(f"Attributes file {path!r} not found.")
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        reader = csv.reader(file)
-        header = [name.strip() for name in next(reader, [])]
-        if pairs.PRODUCT_ID not in header:
-            raise errors.UserError(
-                f"{path}: the header has no column 'product_id' (it has "
-                f"{header}); name the product ids' column product_id."
-            )
-        key = header.index(pairs.PRODUCT_ID)
-        columns = [name for i, name in enumerate(header) if i != key]
-        values = {}
-        for cells in reader:
-            if len(cells) == len(header) and cells[key].strip():
-                cells = [cell.strip() for cell in cells]
-                values[cells[key]] = [c for i, c in enumerate(cells) if i != key]
+    with open(path, "rb") as file:
+        text = pairs.decode_csv(path, file.read())
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in next(reader, [])]
+    if pairs.PRODUCT_ID not in header:
+        raise errors.UserError(
+            f"{path}: the header has no column 'product_id' (it has "
+            f"{header}); name the product ids' column product_id."
+        )
+    key = header.index(pairs.PRODUCT_ID)
+    columns = [name for i, name in enumerate(header) if i != key]
+    values = {}
+    for cells in reader:
+        if len(cells) == len(header) and cells[key].strip():
+            cells = [cell.strip() for cell in cells]
+            values[cells[key]] = [c for i, c in enumerate(cells) if i != key]
     return columns, values
 
 

@@ -68,15 +68,20 @@ def _read_text(path: str) -> tuple[str, str]:
         )
     with open(path, "rb") as file:
         data = file.read()
+    return decode_csv(path, data), hashlib.sha256(data).hexdigest()
+
+
+def decode_csv(path: str, data: bytes) -> str:
+    """A CSV file's bytes as text: UTF-8, a BOM (what spreadsheets write as
+    "CSV UTF-8") dropped; anything else fails naming the line and the fix."""
     try:
-        # A BOM (what spreadsheets write as "CSV UTF-8") is dropped.
-        return data.decode("utf-8-sig"), hashlib.sha256(data).hexdigest()
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise _fail(
             path,
             f"line {line} is not UTF-8 text (byte {data[error.start]:#04x}). "
-            "Save the manifest as UTF-8 (spreadsheets: 'CSV UTF-8')",
+            "Save the file as UTF-8 (spreadsheets: 'CSV UTF-8')",
         ) from None
 
 
