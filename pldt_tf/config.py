@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 from pldt_tf import errors, losses, model, networks
 from pldt_tf.data import pipeline, synthetic
@@ -41,6 +42,9 @@ class TrainConfig:
       method: Paper Table 2 method (``model.METHODS``).
       selection: How cases are batched (``model.SELECTIONS``).
       converter_loss: ``non_saturating`` or ``minimax`` (Eq. 6 literally).
+      pixel_loss: ``none``, ``l1`` or ``mse``: a pixel term added to an
+        adversarial method's converter loss (beyond the paper).
+      pixel_weight: The pixel term's weight λ (pix2pix: 100 with ``l1``).
       direction: ``human_to_product`` or ``product_to_human`` (paper Fig. 6).
       negatives: ``fresh`` every epoch or ``stored`` in the records.
       hard_negatives: Share of negatives drawn among colour neighbours.
@@ -82,6 +86,8 @@ class TrainConfig:
     method: str = "c_rf_dd"
     selection: str = "per_case"
     converter_loss: str = "non_saturating"
+    pixel_loss: str = "none"
+    pixel_weight: float = 0.0
     direction: str = "human_to_product"
     negatives: str = "fresh"
     hard_negatives: float = 0.0
@@ -140,12 +146,36 @@ def _check_choice(name: str, value, choices) -> None:
         raise errors.UserError(f"--{name}={value!r} is not one of {list(choices)}.")
 
 
+def _check_pixel_term(config: TrainConfig) -> None:
+    _check_choice("pixel_loss", config.pixel_loss, ("none", *losses.PIXEL_LOSSES))
+    weight = f"--pixel_weight={config.pixel_weight:g}"
+    if config.pixel_loss == "none":
+        if config.pixel_weight != 0:
+            raise errors.UserError(
+                f"{weight} weighs no pixel term: add --pixel_loss=l1 (or mse), "
+                "or drop --pixel_weight."
+            )
+        return
+    if not math.isfinite(config.pixel_weight) or config.pixel_weight <= 0:
+        raise errors.UserError(
+            f"{weight} must be > 0 with --pixel_loss={config.pixel_loss} "
+            "(pix2pix: --pixel_loss=l1 --pixel_weight=100)."
+        )
+    if not model.METHODS[config.method].adversaries:
+        raise errors.UserError(
+            f"--method={config.method} already trains by a pixel loss alone; "
+            "--pixel_loss adds a term to an adversarial method (c_rf_dd, c_rf, "
+            "c_rf_dd_neg)."
+        )
+
+
 def validate(config: TrainConfig) -> None:
     """Raises ``ValueError`` naming the flag and the fix for any bad value."""
     _check_choice("method", config.method, model.METHODS)
     _check_choice("selection", config.selection, model.SELECTIONS)
     _check_choice("upsampling", config.upsampling, networks.UPSAMPLINGS)
     _check_choice("converter_loss", config.converter_loss, losses.CONVERTER_LOSSES)
+    _check_pixel_term(config)
     _check_choice("direction", config.direction, pipeline.DIRECTIONS)
     _check_choice("negatives", config.negatives, pipeline.NEGATIVE_MODES)
     _check_choice("optimizer", config.optimizer, OPTIMIZERS)

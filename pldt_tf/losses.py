@@ -1,4 +1,5 @@
-"""Losses of paper Eq. 2, 5 and 6 as pure tensor functions (docs/paper.md#losses).
+"""Losses of paper Eq. 2, 5 and 6 as pure tensor functions (docs/paper.md#losses),
+and the converter's pixel terms (C+MSE's, and pix2pix's L1 beyond the paper).
 
 Every function returns *per-example* losses ([B] float32): the model sums
 them and divides by the global batch size, which is what keeps the loss
@@ -106,3 +107,21 @@ def mse_converter_loss(generated: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
     """C+MSE baseline: mean squared error per example, images in [-1, 1]."""
     diff = tf.cast(generated, tf.float32) - tf.cast(target, tf.float32)
     return tf.reduce_mean(tf.square(diff), axis=[1, 2, 3])
+
+
+def l1_converter_loss(generated: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+    """pix2pix's pixel term (Isola et al., CVPR 2017; not in the paper):
+    mean absolute error per example, images in [-1, 1]."""
+    diff = tf.cast(generated, tf.float32) - tf.cast(target, tf.float32)
+    return tf.reduce_mean(tf.abs(diff), axis=[1, 2, 3])
+
+
+_PIXEL_LOSSES = {"l1": l1_converter_loss, "mse": mse_converter_loss}
+PIXEL_LOSSES = tuple(_PIXEL_LOSSES)
+
+
+def pixel_loss(name: str, generated: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+    """The pixel loss ``name`` (one of ``PIXEL_LOSSES``) per example."""
+    if name not in _PIXEL_LOSSES:
+        raise ValueError(f"pixel loss must be one of {PIXEL_LOSSES}, got {name!r}")
+    return _PIXEL_LOSSES[name](generated, target)

@@ -34,8 +34,13 @@ the groups each discriminator judges — three pure groups for ``per_case``,
 one mixed group (B examples for ``per_sample``, 3B for ``joint``) otherwise —
 and one loss path serves them all.
 
-Methods (paper Table 2): ``c_rf_dd`` (ours), ``c_rf`` (D_R only), ``c_mse``
-(pixel loss only), ``c_rf_dd_neg`` (D_A never sees unassociated pairs).
+Methods (paper Table 2) are the entries of ``METHODS``: which adversaries
+the converter trains against, whether D_A is shown unassociated pairs, and
+which pixel term the converter adds — ``c_rf_dd`` (ours), ``c_rf`` (D_R
+only), ``c_mse`` (the MSE term alone), ``c_rf_dd_neg`` (D_A never sees
+unassociated pairs). ``pixel_loss`` adds a pixel term to an adversarial
+method (beyond the paper: pix2pix's adversary + λ·L1,
+docs/research/pixel_loss.md).
 
 Losses are summed per example and divided by the *global* batch size, so one
 step under ``tf.distribute.MirroredStrategy`` equals one single-device step
@@ -44,6 +49,7 @@ on the same global batch (with synchronised batch norm).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -52,7 +58,6 @@ import tensorflow as tf
 
 from pldt_tf import losses
 
-METHODS = ("c_rf_dd", "c_rf", "c_mse", "c_rf_dd_neg")
 SELECTIONS = ("per_sample", "per_case", "joint")
 ASSOCIATED, UNASSOCIATED, GENERATED = 0, 1, 2
 
@@ -109,12 +114,52 @@ ADVERSARIES = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class PixelTerm:
+    """λ · a per-example pixel loss (``losses.PIXEL_LOSSES``) between the
+    generated image and its target, added to the converter's loss."""
+
+    loss: str
+    weight: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """What a method trains: the adversaries (keys of ``ADVERSARIES``, in
+    update order), whether D_A is shown unassociated pairs, and the pixel
+    term the converter adds (None: none)."""
+
+    adversaries: tuple[str, ...]
+    unassociated: bool = True
+    pixel: PixelTerm | None = None
+
+    def with_pixel(self, loss: str, weight: float) -> Method:
+        """This method plus a pixel term (``loss="none"``: unchanged)."""
+        if loss == "none":
+            return self
+        if not self.adversaries or self.pixel is not None:
+            raise ValueError(
+                "a pixel term is added to an adversarial method; this method "
+                f"already is one ({self.pixel})"
+            )
+        return dataclasses.replace(self, pixel=PixelTerm(loss, weight))
+
+
+# Paper Table 2.
+METHODS = {
+    "c_rf_dd": Method(adversaries=("real_fake", "domain")),
+    "c_rf": Method(adversaries=("real_fake",)),
+    "c_mse": Method(adversaries=(), pixel=PixelTerm("mse", 1.0)),
+    "c_rf_dd_neg": Method(adversaries=("real_fake", "domain"), unassociated=False),
+}
+
+
 def uses_real_fake(method: str) -> bool:
-    return method in ("c_rf_dd", "c_rf", "c_rf_dd_neg")
+    return "real_fake" in METHODS[method].adversaries
 
 
 def uses_domain(method: str) -> bool:
-    return method in ("c_rf_dd", "c_rf_dd_neg")
+    return "domain" in METHODS[method].adversaries
 
 
 def _stacked(images, copies: int):
@@ -139,6 +184,9 @@ class PixelLevelDomainTransfer(keras.Model):
       selection: One of ``SELECTIONS``.
       converter_loss: ``"non_saturating"`` or ``"minimax"``.
       seed: Seeds the per-sample case draws.
+      pixel_loss: ``"none"``, or a pixel term (``losses.PIXEL_LOSSES``)
+        added to an adversarial method's converter loss (beyond the paper).
+      pixel_weight: The pixel term's weight λ.
 
     Example:
       >>> model = PixelLevelDomainTransfer(converter, d_r, d_a)
@@ -160,11 +208,18 @@ class PixelLevelDomainTransfer(keras.Model):
         selection: str = "per_case",
         converter_loss: str = "non_saturating",
         seed: int | None = None,
+        pixel_loss: str = "none",
+        pixel_weight: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
         if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+            raise ValueError(f"method must be one of {tuple(METHODS)}, got {method!r}")
+        if pixel_loss not in ("none", *losses.PIXEL_LOSSES):
+            raise ValueError(
+                f"pixel_loss must be 'none' or one of {losses.PIXEL_LOSSES}, "
+                f"got {pixel_loss!r}"
+            )
         if selection not in SELECTIONS:
             raise ValueError(
                 f"selection must be one of {SELECTIONS}, got {selection!r}"
@@ -182,6 +237,8 @@ class PixelLevelDomainTransfer(keras.Model):
         self.real_fake = real_fake if uses_real_fake(method) else None
         self.domain = domain if uses_domain(method) else None
         self.method = method
+        self.spec = METHODS[method].with_pixel(pixel_loss, pixel_weight)
+        self.pixel_loss, self.pixel_weight = pixel_loss, pixel_weight
         self.selection = selection
         self.converter_loss = converter_loss
         self.seed = seed
@@ -193,10 +250,10 @@ class PixelLevelDomainTransfer(keras.Model):
         if self.domain is not None:
             names += ["loss/domain", "d_domain/associated", "d_domain/generated"]
             names += ["loss/converter_domain"]
-            if method != "c_rf_dd_neg":
+            if self.spec.unassociated:
                 names.append("d_domain/unassociated")
-        if method == "c_mse":
-            names.append("loss/mse")
+        if self.spec.pixel is not None:
+            names.append(f"loss/{self.spec.pixel.loss}")
         self._trackers = {name: _mean_tracker(name) for name in names}
 
     # -- Keras plumbing -----------------------------------------------------
@@ -259,6 +316,8 @@ class PixelLevelDomainTransfer(keras.Model):
                 "selection": self.selection,
                 "converter_loss": self.converter_loss,
                 "seed": self.seed,
+                "pixel_loss": self.pixel_loss,
+                "pixel_weight": self.pixel_weight,
             }
         )
         return config
@@ -289,7 +348,7 @@ class PixelLevelDomainTransfer(keras.Model):
     def _draw_cases(self, batch_size) -> tf.Tensor:
         """Per-sample case: associated / unassociated / generated, equally
         likely (−Neg never draws unassociated)."""
-        choices = 2 if self.method == "c_rf_dd_neg" else 3
+        choices = 3 if self.spec.unassociated else 2
         # Draw for the global batch and keep this replica's slice, so a step
         # under a distribution strategy makes the same draws as one device.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -303,7 +362,7 @@ class PixelLevelDomainTransfer(keras.Model):
             dtype="int32",
         )
         draw = draw[replica * batch_size : (replica + 1) * batch_size]
-        if self.method == "c_rf_dd_neg":
+        if not self.spec.unassociated:
             draw = tf.where(draw == 1, GENERATED, ASSOCIATED)
         return draw
 
@@ -312,9 +371,9 @@ class PixelLevelDomainTransfer(keras.Model):
         [associated; unassociated; generated] (−Neg: no unassociated block),
         and the number of copies of the batch that layout needs."""
         blocks = (
-            (ASSOCIATED, GENERATED)
-            if self.method == "c_rf_dd_neg"
-            else (ASSOCIATED, UNASSOCIATED, GENERATED)
+            (ASSOCIATED, UNASSOCIATED, GENERATED)
+            if self.spec.unassociated
+            else (ASSOCIATED, GENERATED)
         )
         cases = tf.repeat(tf.constant(blocks, tf.int32), batch_size)
         return cases, len(blocks)
@@ -344,9 +403,9 @@ class PixelLevelDomainTransfer(keras.Model):
         negative = data.get("negative")
         batch_size = tf.shape(source)[0]
         cases, copies = None, 1
-        if self.method != "c_mse" and self.selection == "per_sample":
+        if self.spec.adversaries and self.selection == "per_sample":
             cases = self._draw_cases(batch_size)
-        elif self.method != "c_mse" and self.selection == "joint":
+        elif self.spec.adversaries and self.selection == "joint":
             cases, copies = self._every_case(batch_size)
             source, target, negative = (
                 _stacked(x, copies) for x in (source, target, negative)
@@ -416,12 +475,7 @@ class PixelLevelDomainTransfer(keras.Model):
 
     def _adversaries(self) -> list[Adversary]:
         """The discriminators this method trains against, in update order."""
-        out = []
-        if self.real_fake is not None:
-            out.append(ADVERSARIES["real_fake"])
-        if self.domain is not None:
-            out.append(ADVERSARIES["domain"])
-        return out
+        return [ADVERSARIES[name] for name in self.spec.adversaries]
 
     def _judge(self, adversary: Adversary, group: Group) -> tf.Tensor:
         network = getattr(self, adversary.network)
@@ -430,7 +484,7 @@ class PixelLevelDomainTransfer(keras.Model):
 
     def _with_unassociated(self, adversary: Adversary, negative) -> bool:
         if adversary.paired:  # D_A: never for −Neg
-            return self.method != "c_rf_dd_neg"
+            return self.spec.unassociated
         return negative is not None  # D_R: any real product image is real
 
     # -- steps 1 and 2: the discriminators -----------------------------------
@@ -520,11 +574,15 @@ class PixelLevelDomainTransfer(keras.Model):
     def converter_step_loss(self, source, target, negative, generated, cases=None):
         """Step 3's loss, against the discriminators as just updated, on the
         group that holds the generated images — batched exactly as the
-        discriminators saw it."""
-        if self.method == "c_mse":
-            loss = self._global_mean(losses.mse_converter_loss(generated, target))
-            self._trackers["loss/mse"].update_state(loss)
-            return loss
+        discriminators saw it — plus the method's pixel term, if any."""
+        pixel = self.spec.pixel
+        pixel_term = None
+        if pixel is not None:
+            value = self._global_mean(losses.pixel_loss(pixel.loss, generated, target))
+            self._trackers[f"loss/{pixel.loss}"].update_state(value)
+            pixel_term = pixel.weight * value
+        if not self.spec.adversaries:
+            return pixel_term
         (group,) = [
             g
             for g in self.discriminator_groups(
@@ -546,7 +604,8 @@ class PixelLevelDomainTransfer(keras.Model):
                 )
             self._trackers[adversary.converter_loss].update_state(part)
             parts.append(part)
-        return losses.converter_loss(parts)
+        adversarial = losses.converter_loss(parts)
+        return adversarial if pixel_term is None else adversarial + pixel_term
 
     def _generated_mean(self, per_example, case) -> tf.Tensor:
         """Mean over the generated examples of the global batch."""

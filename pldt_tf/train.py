@@ -72,6 +72,21 @@ flags.DEFINE_enum(
     "non_saturating: -log D(G); minimax: log(1 - D(G)) (Eq. 6 literally).",
 )
 flags.DEFINE_enum(
+    "pixel_loss",
+    _D.pixel_loss,
+    ["none", *losses.PIXEL_LOSSES],
+    "Beyond the paper: adds --pixel_weight times a pixel loss between the "
+    "drawing and the target (l1: mean |g - t|, mse: mean (g - t)^2, images in "
+    "[-1, 1]) to an adversarial method's converter loss, as pix2pix does "
+    "(Isola et al. 2017: l1, weight 100). none: the paper's losses. "
+    "docs/research/pixel_loss.md.",
+)
+flags.DEFINE_float(
+    "pixel_weight",
+    _D.pixel_weight,
+    "Weight of the --pixel_loss term (> 0 with a pixel loss; 0 without).",
+)
+flags.DEFINE_enum(
     "direction", _D.direction, list(pipeline.DIRECTIONS), "Which domain is the source."
 )
 flags.DEFINE_enum(

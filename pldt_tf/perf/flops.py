@@ -1,9 +1,11 @@
 """FLOPs of the networks and of one training step, counted from layer shapes.
 
 Convention: one multiply-add is 2 FLOPs, as in the matmul ceiling
-(2·n³ for an n×n product), so the two can be divided. Only convolutions,
-transposed convolutions and dense layers are counted; batch norm, the
-activations and the optimizer updates (well under 1% at width 1) are not.
+(2·n³ for an n×n product), so the two can be divided. Convolutions,
+transposed convolutions, dense layers and the converter's pixel term (C+MSE's,
+or one added by ``--pixel_loss``: ``PIXEL_TERM_FLOPS``, about 1e-6 of a
+step) are counted; batch norm, the activations and the optimizer updates
+(well under 1% at width 1) are not.
 
 A training step is counted with the usual backward rules: the gradient of a
 layer with respect to its weights costs one forward pass, the gradient with
@@ -80,6 +82,11 @@ class StepFlops:
         )
 
 
+# A pixel term per output value: the difference, |·| or its square, and the
+# sum forward; the difference's gradient and its sign or 2× back.
+PIXEL_TERM_FLOPS = 5 * networks.IMAGE_SIZE * networks.IMAGE_SIZE * 3
+
+
 def network_flops(
     width: float, upsampling: str = "transposed5"
 ) -> dict[str, tuple[int, int]]:
@@ -98,10 +105,15 @@ def train_step_flops(
     method: str = "c_rf_dd",
     selection: str = "per_case",
     upsampling: str = "transposed5",
+    pixel_loss: str = "none",
 ) -> StepFlops:
-    """FLOPs one training sample costs (see the module docstring)."""
+    """FLOPs one training sample costs (see the module docstring);
+    ``pixel_loss`` as ``--pixel_loss``."""
     if method not in model_lib.METHODS:
-        raise ValueError(f"method must be one of {model_lib.METHODS}, got {method!r}")
+        raise ValueError(
+            f"method must be one of {tuple(model_lib.METHODS)}, got {method!r}"
+        )
+    spec = model_lib.METHODS[method].with_pixel(pixel_loss, 1.0)
     if selection not in model_lib.SELECTIONS:
         raise ValueError(
             f"selection must be one of {model_lib.SELECTIONS}, got {selection!r}"
@@ -116,7 +128,7 @@ def train_step_flops(
     def through(name):  # forward + input gradients, weights frozen
         return 2 * nets[name][0]
 
-    cases = 2 if method == "c_rf_dd_neg" else 3
+    cases = 3 if spec.unassociated else 2
     # Batches of the training batch's size each discriminator update sees,
     # and those the converter's loss sends through a frozen discriminator.
     seen, frozen_seen = {
@@ -134,4 +146,5 @@ def train_step_flops(
         frozen += frozen_seen * through("domain")
     # The converter's own backward pass: weight and input gradients.
     converter_backward = 2 * converter - converter_first
-    return StepFlops(converter, real_fake, domain, frozen + converter_backward)
+    pixel = PIXEL_TERM_FLOPS if spec.pixel is not None else 0
+    return StepFlops(converter, real_fake, domain, frozen + converter_backward + pixel)

@@ -65,6 +65,8 @@ def build_model(config, per_epoch: int, precision: str, synchronized_bn: bool):
         selection=config.selection,
         converter_loss=config.converter_loss,
         seed=config.seed,
+        pixel_loss=config.pixel_loss,
+        pixel_weight=config.pixel_weight,
     )
     schedule = learning_rate_schedule(config, per_epoch)
     model.compile(
