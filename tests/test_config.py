@@ -35,6 +35,21 @@ def test_defaults_are_valid_and_the_paper_setting():
         ({"steps_per_epoch": 0}, r"--steps_per_epoch must be > 0"),
         ({"synthetic_colors": ("mauve",)}, r"--synthetic_colors=.*unknown \['mauve'\]"),
         ({"workdir": ""}, r"--workdir is empty"),
+        ({"pixel_loss": "l2"}, r"--pixel_loss='l2' is not one of"),
+        ({"pixel_weight": 100.0}, r"--pixel_weight=100 weighs no pixel term"),
+        ({"pixel_loss": "l1"}, r"--pixel_weight=0 must be > 0 with --pixel_loss=l1"),
+        (
+            {"pixel_loss": "l1", "pixel_weight": -1.0},
+            r"--pixel_weight=-1 must be > 0",
+        ),
+        (
+            {"pixel_loss": "l1", "pixel_weight": float("nan")},
+            r"--pixel_weight=nan must be > 0",
+        ),
+        (
+            {"method": "c_mse", "pixel_loss": "l1", "pixel_weight": 1.0},
+            r"--method=c_mse already trains by a pixel loss alone",
+        ),
     ],
 )
 def test_bad_values_name_the_flag(overrides, message):

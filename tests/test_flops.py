@@ -33,7 +33,10 @@ def test_train_step_flops_golden_values():
     assert per_case.converter_update == per_sample.converter_update
     c_mse = flops.train_step_flops(1.0, "c_mse")
     converter, first = flops.network_flops(1.0)["converter"]
-    assert c_mse.total == 3 * converter - first
+    assert c_mse.total == 3 * converter - first + flops.PIXEL_TERM_FLOPS
+    hybrid = flops.train_step_flops(1.0, "c_rf_dd", "per_case", pixel_loss="l1")
+    assert hybrid.total == per_case.total + flops.PIXEL_TERM_FLOPS
+    assert 1e-5 * per_case.total > flops.PIXEL_TERM_FLOPS
     assert c_mse.real_fake_update == c_mse.domain_update == 0
     with pytest.raises(ValueError, match="method"):
         flops.train_step_flops(1.0, "c_gan")

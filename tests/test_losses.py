@@ -95,6 +95,22 @@ def test_mse_golden():
     )
 
 
+def test_l1_golden():
+    generated = tf.zeros((2, 2, 2, 3))
+    target = tf.concat([tf.fill((1, 2, 2, 3), -0.25), tf.fill((1, 2, 2, 3), 0.5)], 0)
+    np.testing.assert_allclose(
+        _np(losses.l1_converter_loss(generated, target)), [0.25, 0.5]
+    )
+    np.testing.assert_allclose(
+        _np(losses.pixel_loss("l1", generated, target)), [0.25, 0.5]
+    )
+    np.testing.assert_allclose(
+        _np(losses.pixel_loss("mse", generated, target)), [0.0625, 0.25]
+    )
+    with pytest.raises(ValueError, match="pixel loss"):
+        losses.pixel_loss("l2", generated, target)
+
+
 def test_case_averaging_golden():
     # per_case D_A: associated (1), generated (0), unassociated (0), one
     # example each → the mean of the three BCEs per example.

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from pldt_tf import losses, networks
 from pldt_tf import model as model_lib
-from pldt_tf import networks
 
 WIDTH = 0.0625
 
@@ -95,6 +95,48 @@ def test_every_method_trains_one_step(method, selection):
     assert ("loss/domain" in logs) == (method in ("c_rf_dd", "c_rf_dd_neg"))
     assert ("loss/real_fake" in logs) == (method != "c_mse")
     assert ("d_domain/unassociated" in logs) == (method == "c_rf_dd")
+
+
+@pytest.mark.parametrize("selection", model_lib.SELECTIONS)
+@pytest.mark.parametrize("pixel_loss", ["l1", "mse"])
+def test_pixel_term_adds_its_weighted_loss(pixel_loss, selection):
+    """C+RF+DD + λ·pixel: the converter's loss is the adversarial part plus
+    λ times the logged pixel loss, and the pixel loss is that of the
+    step's drawings (golden: computed again from the converter's output)."""
+    batch = _batch()
+    model = _model(selection=selection, pixel_loss=pixel_loss, pixel_weight=100.0)
+    generated = model.converter(batch["source"], training=True)
+    expected = float(
+        tf.reduce_mean(losses.pixel_loss(pixel_loss, generated, batch["target"]))
+    )
+    logs = model.train_step(batch)
+    assert float(logs[f"loss/{pixel_loss}"]) == pytest.approx(expected, rel=1e-5)
+    adversarial = (
+        float(logs["loss/converter_real_fake"]) + float(logs["loss/converter_domain"])
+    ) / 2
+    assert float(logs["loss/converter"]) == pytest.approx(
+        adversarial + 100.0 * expected, rel=1e-5
+    )
+    plain = _model(selection=selection).train_step(batch)
+    assert f"loss/{pixel_loss}" not in plain
+    for name in ("loss/real_fake", "loss/domain"):  # same discriminator step
+        assert float(logs[name]) == float(plain[name])
+
+
+def test_c_mse_is_the_mse_term_alone():
+    assert model_lib.METHODS["c_mse"] == model_lib.Method(
+        adversaries=(), pixel=model_lib.PixelTerm("mse", 1.0)
+    )
+    batch = _batch()
+    model = _model(method="c_mse")
+    generated = model.converter(batch["source"], training=True)
+    expected = float(
+        tf.reduce_mean(losses.mse_converter_loss(generated, batch["target"]))
+    )
+    logs = model.train_step(batch)
+    assert set(logs) == {"loss/converter", "loss/mse"}
+    assert float(logs["loss/converter"]) == float(logs["loss/mse"])
+    assert float(logs["loss/mse"]) == pytest.approx(expected, rel=1e-5)
 
 
 def test_per_sample_draws_cases_at_equal_rates():
@@ -200,7 +242,11 @@ def test_overflowing_step_is_skipped_for_all_three_networks():
 
 def test_model_config_round_trip():
     model = _model(
-        method="c_rf_dd_neg", selection="per_sample", converter_loss="minimax"
+        method="c_rf_dd_neg",
+        selection="per_sample",
+        converter_loss="minimax",
+        pixel_loss="l1",
+        pixel_weight=10.0,
     )
     clone = model_lib.PixelLevelDomainTransfer.from_config(model.get_config())
     assert (clone.method, clone.selection, clone.converter_loss) == (
@@ -208,6 +254,8 @@ def test_model_config_round_trip():
         "per_sample",
         "minimax",
     )
+    assert clone.spec == model.spec
+    assert clone.spec.pixel == model_lib.PixelTerm("l1", 10.0)
     assert clone.converter.count_params() == model.converter.count_params()
 
 
@@ -217,6 +265,8 @@ def test_model_config_round_trip():
         ({"method": "gan"}, "method"),
         ({"selection": "random"}, "selection"),
         ({"converter_loss": "hinge"}, "converter_loss"),
+        ({"pixel_loss": "l2"}, "pixel_loss"),
+        ({"method": "c_mse", "pixel_loss": "l1"}, "adversarial method"),
     ],
 )
 def test_bad_arguments_are_clear(kwargs, message):

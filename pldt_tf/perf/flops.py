@@ -3,7 +3,7 @@
 Convention: one multiply-add is 2 FLOPs, as in the matmul ceiling
 (2·n³ for an n×n product), so the two can be divided. Convolutions,
 transposed convolutions, dense layers and the converter's pixel term (C+MSE's,
-or one added by ``--pixel_loss``: ``PIXEL_TERM_FLOPS``, about 1e-6 of a
+or one added by ``--pixel_loss``: ``PIXEL_TERM_FLOPS``, 2e-6 of a width-1
 step) are counted; batch norm, the activations and the optimizer updates
 (well under 1% at width 1) are not.
 
