@@ -30,19 +30,6 @@ def bce_with_logits(logits: tf.Tensor, labels) -> tf.Tensor:
     return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
 
 
-def discriminator_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
-    """Eq. 2 / Eq. 5 per example for a batch with per-example 0/1 labels."""
-    return bce_with_logits(logits, labels)
-
-
-def _summed_bce(groups) -> tf.Tensor:
-    """Σ over (logits, labels) groups of equal size of the per-example BCE,
-    added in the order given (so the rounding is fixed)."""
-    return functools.reduce(
-        operator.add, [bce_with_logits(logits, labels) for logits, labels in groups]
-    )
-
-
 def case_averaged_discriminator_loss(
     groups: Sequence[tuple[tf.Tensor, object]],
 ) -> tf.Tensor:
@@ -59,45 +46,34 @@ def case_averaged_discriminator_loss(
       [B]: (Σ_groups BCE) / number of groups — each case weighs the same,
       as each is one term of Eq. 2 / Eq. 5.
     """
-    return _summed_bce(groups) / float(len(groups))
+    # Added in the order given, so the rounding is fixed.
+    summed = functools.reduce(
+        operator.add, [bce_with_logits(logits, labels) for logits, labels in groups]
+    )
+    return summed / float(len(groups))
 
 
-def real_fake_discriminator_loss(
-    real_logits: tf.Tensor, fake_logits: tf.Tensor
-) -> tf.Tensor:
-    """Eq. 2 on one pure real and one pure generated batch: [B] per pair."""
-    return _summed_bce([(real_logits, 1.0), (fake_logits, 0.0)])
-
-
-def domain_discriminator_loss(
-    associated_logits: tf.Tensor,
-    unassociated_logits: tf.Tensor | None,
-    generated_logits: tf.Tensor,
-) -> tf.Tensor:
-    """Eq. 5 on pure batches; ``unassociated_logits=None`` for C+RF+DD−Neg."""
-    groups = [(associated_logits, 1.0), (generated_logits, 0.0)]
-    if unassociated_logits is not None:
-        groups.append((unassociated_logits, 0.0))
-    return _summed_bce(groups)
-
-
-def adversarial_converter_loss(generated_logits: tf.Tensor, form: str) -> tf.Tensor:
-    """The converter's loss against one discriminator, per generated example.
+def adversarial_converter_loss(logits: tf.Tensor, form: str, labels=0.0) -> tf.Tensor:
+    """The converter's loss against one discriminator, per example.
 
     Args:
-      generated_logits: Discriminator logits for generated images (or pairs).
-      form: ``"non_saturating"``: −log σ(l) = BCE(l, 1), the usual practice;
-        ``"minimax"``: log(1 − σ(l)) = −BCE(l, 0), Eq. 6 taken literally
-        (the converter maximises the discriminator's loss).
+      logits: Discriminator logits for the batch holding the generated
+        images (or pairs).
+      form: ``"non_saturating"``: −log σ(l) = BCE(l, 1), the usual practice
+        (meant for the generated examples); ``"minimax"``: −BCE(l, labels),
+        Eq. 6 taken literally — the converter maximises the discriminator's
+        own loss on that batch (for generated images, labels 0:
+        log(1 − σ(l))).
+      labels: The discriminator's labels for ``logits`` (minimax only).
     """
     if form == "non_saturating":
-        return bce_with_logits(generated_logits, 1.0)
+        return bce_with_logits(logits, 1.0)
     if form == "minimax":
-        return -bce_with_logits(generated_logits, 0.0)
+        return -bce_with_logits(logits, labels)
     raise ValueError(f"form must be one of {CONVERTER_LOSSES}, got {form!r}")
 
 
-def converter_loss(parts: Sequence[tf.Tensor]) -> tf.Tensor:
+def adversarial_mean(parts: Sequence[tf.Tensor]) -> tf.Tensor:
     """Eq. 6's weighting: the mean of the converter's losses against each
     discriminator (½ each with D_R and D_A; the whole loss with one)."""
     return tf.add_n(list(parts)) / float(len(parts))

@@ -1,46 +1,31 @@
 """Algorithm 1 of the paper as a Keras ``train_step`` (docs/paper.md#losses,
-docs/paper.md#algorithm-1).
+docs/paper.md#algorithm-1), driven by three tables.
 
-Each batch of (source, target, negative) performs, in order:
-  1. a D_R update (real: associated and unassociated product images;
-     fake: the converter's images),
-  2. a D_A update (associated pairs: 1; unassociated and generated: 0),
-  3. a converter update against the *updated*, frozen discriminators.
+- ``ADVERSARIES``: the discriminators — D_R (``real_fake``, Eq. 2) and D_A
+  (``domain``, Eq. 5): what each judges, the label it learns for each case
+  and the names it logs under.
+- ``METHODS`` (paper Table 2): which adversaries a method trains against,
+  whether D_A is shown unassociated pairs, and the pixel term the converter
+  adds. ``c_rf_dd`` (ours), ``c_rf`` (D_R only), ``c_mse`` (the MSE term
+  alone), ``c_rf_dd_neg`` (D_A never sees unassociated pairs). Beyond the
+  paper, ``pixel_loss`` adds a pixel term to an adversarial method (pix2pix's
+  adversary + λ·L1, docs/research/pixel_loss.md).
+- ``SELECTIONS``: how a batch of B samples is batched for the discriminators
+  (see docs/paper.md#batch-normalisation-and-batch-composition):
+  ``per_case`` judges associated, generated and unassociated images as three
+  pure batches (DCGAN and the public ports); ``per_sample`` is the paper's
+  Algorithm 1, one batch whose each sample's case is drawn; ``joint`` stacks
+  every sample in every case into one batch of 3B, so that batch statistics
+  cannot tell the cases apart (docs/research/selection.md). The converter's
+  loss is taken on the group holding the generated images, batched exactly
+  as the discriminators saw it.
 
-The converter's forward pass is computed once, at the start, under the
-converter's tape; the discriminator updates read it through
-``stop_gradient``.
-
-Selection modes (how the converter's loss is batched matters, see
-docs/paper.md#batch-normalisation-and-batch-composition):
-- ``per_case``: associated, unassociated and generated images each go
-  through a discriminator as their own pure batch (DCGAN and the public
-  ports); the converter's loss uses the pure generated batch, exactly the
-  composition the discriminators were trained on.
-- ``per_sample``: the paper's Algorithm 1 — each sample's target is drawn
-  among associated / unassociated / generated with equal probability, and the
-  converter's loss is taken on that *same* mixed batch (Eq. 6), through the
-  generated entries only.
-- ``joint``: every sample in every case, as ``per_case``, but the 3B pairs
-  pass through each discriminator as *one* batch, as ``per_sample``, and the
-  converter's loss is taken on that same batch. With pure batches, a
-  discriminator in batch-norm training mode can tell an associated batch from
-  an unassociated one by batch statistics without judging any single pair
-  (docs/research/selection.md measures it); a batch that mixes the cases
-  takes that shortcut away.
-
-``discriminator_groups`` is where the modes differ: it turns a batch into
-the groups each discriminator judges — three pure groups for ``per_case``,
-one mixed group (B examples for ``per_sample``, 3B for ``joint``) otherwise —
-and one loss path serves them all.
-
-Methods (paper Table 2) are the entries of ``METHODS``: which adversaries
-the converter trains against, whether D_A is shown unassociated pairs, and
-which pixel term the converter adds — ``c_rf_dd`` (ours), ``c_rf`` (D_R
-only), ``c_mse`` (the MSE term alone), ``c_rf_dd_neg`` (D_A never sees
-unassociated pairs). ``pixel_loss`` adds a pixel term to an adversarial
-method (beyond the paper: pix2pix's adversary + λ·L1,
-docs/research/pixel_loss.md).
+Each step performs, in order: a D_R update (real: associated and
+unassociated product images; fake: the converter's images), a D_A update
+(associated pairs: 1; unassociated and generated: 0), then a converter update
+against the *updated*, frozen discriminators. The converter's forward pass
+is computed once, under the converter's tape; the discriminator updates read
+it through ``stop_gradient``.
 
 Losses are summed per example and divided by the *global* batch size, so one
 step under ``tf.distribute.MirroredStrategy`` equals one single-device step
@@ -58,30 +43,35 @@ import tensorflow as tf
 
 from pldt_tf import losses
 
-SELECTIONS = ("per_sample", "per_case", "joint")
 ASSOCIATED, UNASSOCIATED, GENERATED = 0, 1, 2
+DRAWN = -1  # a block whose cases are drawn per sample
 
 
-class Group(NamedTuple):
-    """One batch a discriminator judges: the sources (D_A's pairs), the
-    product images, and each example's case — a Python int for a pure batch
-    (every example the same case), an int32 tensor [n] for a mixed one."""
-
-    source: tf.Tensor
-    image: tf.Tensor
-    case: int | tf.Tensor
+# -- the tables ---------------------------------------------------------------
 
 
 class Adversary(NamedTuple):
-    """A discriminator as the step sees it: its attribute name, whether it
-    judges (source, image) pairs, the label it learns for a case, and the
-    names of its trackers."""
+    """A discriminator as the step sees it.
+
+    Attributes:
+      network: Its attribute (and checkpoint) name on the model.
+      optimizer: Its optimizer's attribute (and checkpoint) name.
+      paired: Judges (source, image) pairs rather than images.
+      always_unassociated: Judges the unassociated images in pure batches
+        whatever the method (D_R: any real product image is real).
+      label: The label it learns for a case (an int or an int32 tensor).
+      tracker: Name of its loss.
+      converter_tracker: Name of the converter's loss against it.
+      outputs: (name, cases): trackers of its mean σ(logit) on those cases.
+    """
 
     network: str
+    optimizer: str
     paired: bool
+    always_unassociated: bool
     label: Callable
-    loss: str
-    converter_loss: str
+    tracker: str
+    converter_tracker: str
     outputs: tuple[tuple[str, tuple[int, ...]], ...]
 
 
@@ -89,10 +79,12 @@ ADVERSARIES = {
     # D_R: real for any real product image, associated or not (Eq. 2).
     "real_fake": Adversary(
         network="real_fake",
+        optimizer="real_fake_optimizer",
         paired=False,
+        always_unassociated=True,
         label=lambda case: case != GENERATED,
-        loss="loss/real_fake",
-        converter_loss="loss/converter_real_fake",
+        tracker="loss/real_fake",
+        converter_tracker="loss/converter_real_fake",
         outputs=(
             ("d_real_fake/real", (ASSOCIATED, UNASSOCIATED)),
             ("d_real_fake/fake", (GENERATED,)),
@@ -101,10 +93,12 @@ ADVERSARIES = {
     # D_A: associated only for the photo's own product (Eq. 5).
     "domain": Adversary(
         network="domain",
+        optimizer="domain_optimizer",
         paired=True,
+        always_unassociated=False,
         label=lambda case: case == ASSOCIATED,
-        loss="loss/domain",
-        converter_loss="loss/converter_domain",
+        tracker="loss/domain",
+        converter_tracker="loss/converter_domain",
         outputs=(
             ("d_domain/associated", (ASSOCIATED,)),
             ("d_domain/generated", (GENERATED,)),
@@ -121,6 +115,10 @@ class PixelTerm:
 
     loss: str
     weight: float
+
+    @property
+    def tracker(self) -> str:
+        return f"loss/{self.loss}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,6 +142,13 @@ class Method:
             )
         return dataclasses.replace(self, pixel=PixelTerm(loss, weight))
 
+    @property
+    def cases(self) -> tuple[int, ...]:
+        """The cases a step lays out for this method."""
+        if self.unassociated:
+            return (ASSOCIATED, UNASSOCIATED, GENERATED)
+        return (ASSOCIATED, GENERATED)
+
 
 # Paper Table 2.
 METHODS = {
@@ -151,6 +156,53 @@ METHODS = {
     "c_rf": Method(adversaries=("real_fake",)),
     "c_mse": Method(adversaries=(), pixel=PixelTerm("mse", 1.0)),
     "c_rf_dd_neg": Method(adversaries=("real_fake", "domain"), unassociated=False),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """The batches every discriminator judges in one step, in call order:
+    each a tuple of case blocks of B examples stacked in that order (DRAWN:
+    one block whose cases are drawn per sample). A group of one fixed case is
+    *pure*: its own batch-norm batch, and a discriminator may skip it; a
+    *mixed* group is laid out once per step and shared by every
+    discriminator, with the method's cases."""
+
+    groups: tuple[tuple[int, ...], ...]
+
+    def judged(
+        self, method: Method, adversary: Adversary, negatives: bool = True
+    ) -> tuple[tuple[int, ...], ...]:
+        """The groups ``adversary`` judges under ``method``."""
+        pure = negatives and (method.unassociated or adversary.always_unassociated)
+        out = []
+        for group in self.groups:
+            show = pure if is_pure(group) else method.unassociated
+            blocks = tuple(c for c in group if c != UNASSOCIATED or show)
+            if blocks:
+                out.append(blocks)
+        return tuple(out)
+
+    def converter_group(self, method: Method) -> tuple[int, ...]:
+        """The blocks of the group holding the generated images, which the
+        converter's loss sends through each frozen discriminator."""
+        (group,) = [g for g in self.groups if GENERATED in g or DRAWN in g]
+        return tuple(c for c in group if c in (*method.cases, DRAWN))
+
+    def copies(self, method: Method) -> int:
+        """How many copies of the batch a step stacks (the batch multiplier)."""
+        group = self.converter_group(method)
+        return 1 if is_pure(group) or DRAWN in group else len(group)
+
+
+def is_pure(blocks: tuple[int, ...]) -> bool:
+    return len(blocks) == 1 and blocks[0] != DRAWN
+
+
+SELECTIONS = {
+    "per_sample": Selection(groups=((DRAWN,),)),
+    "per_case": Selection(groups=((ASSOCIATED,), (GENERATED,), (UNASSOCIATED,))),
+    "joint": Selection(groups=((ASSOCIATED, UNASSOCIATED, GENERATED),)),
 }
 
 
@@ -162,15 +214,75 @@ def uses_domain(method: str) -> bool:
     return "domain" in METHODS[method].adversaries
 
 
-def _stacked(images, copies: int):
+# -- one step's batches -------------------------------------------------------
+
+
+class Group(NamedTuple):
+    """One batch a discriminator judges: the sources (D_A's pairs), the
+    product images, and the case of every example — ``case`` for a pure
+    group, ``cases`` (int32 [n]) for a mixed one."""
+
+    source: tf.Tensor
+    image: tf.Tensor
+    case: int | None = None
+    cases: tf.Tensor | None = None
+
+    def labels(self, adversary: Adversary):
+        return adversary.label(self.cases if self.case is None else self.case)
+
+    def mask(self, wanted: tuple[int, ...]) -> tf.Tensor | None:
+        """Which examples have one of the ``wanted`` cases (None: all of a
+        pure group's)."""
+        if self.case is not None:
+            return None
+        return tf.reduce_any([self.cases == c for c in wanted], axis=0)
+
+
+class Batch(NamedTuple):
+    """What a step's discriminators and converter loss are computed on;
+    ``cases``: each example's case in the step's mixed group (None when the
+    selection's groups are pure)."""
+
+    source: tf.Tensor
+    target: tf.Tensor
+    negative: tf.Tensor | None
+    generated: tf.Tensor
+    cases: tf.Tensor | None = None
+
+    def images(self, case: int) -> tf.Tensor:
+        return {
+            ASSOCIATED: self.target,
+            UNASSOCIATED: self.negative,
+            GENERATED: self.generated,
+        }[case]
+
+    def groups(self, blocks: tuple[tuple[int, ...], ...]) -> list[Group]:
+        """The ``Group`` of each of ``blocks`` (``Selection.judged``)."""
+        if self.cases is not None:  # the one mixed group of the step
+            return [Group(self.source, self._mixed_images(), cases=self.cases)]
+        return [Group(self.source, self.images(case), case=case) for (case,) in blocks]
+
+    def _mixed_images(self) -> tf.Tensor:
+        cases = self.cases[:, None, None, None]
+        return tf.where(
+            cases == ASSOCIATED,
+            self.target,
+            tf.where(
+                cases == UNASSOCIATED,
+                self.negative,
+                tf.cast(self.generated, self.target.dtype),
+            ),
+        )
+
+
+def stacked(images, copies: int):
     """``copies`` copies of a batch, one after the other (None stays None)."""
     if images is None or copies == 1:
         return images
     return tf.tile(images, [copies, 1, 1, 1])
 
 
-def _mean_tracker(name: str) -> keras.metrics.Mean:
-    return keras.metrics.Mean(name=name)
+# -- the model ----------------------------------------------------------------
 
 
 class PixelLevelDomainTransfer(keras.Model):
@@ -180,8 +292,8 @@ class PixelLevelDomainTransfer(keras.Model):
       converter: Image → image model (``networks.build_converter``).
       real_fake: D_R (logits), or None for methods without it.
       domain: D_A (logits), or None for methods without it.
-      method: One of ``METHODS``.
-      selection: One of ``SELECTIONS``.
+      method: A key of ``METHODS``.
+      selection: A key of ``SELECTIONS``.
       converter_loss: ``"non_saturating"`` or ``"minimax"``.
       seed: Seeds the per-sample case draws.
       pixel_loss: ``"none"``, or a pixel term (``losses.PIXEL_LOSSES``)
@@ -213,78 +325,77 @@ class PixelLevelDomainTransfer(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {tuple(METHODS)}, got {method!r}")
-        if pixel_loss not in ("none", *losses.PIXEL_LOSSES):
-            raise ValueError(
-                f"pixel_loss must be 'none' or one of {losses.PIXEL_LOSSES}, "
-                f"got {pixel_loss!r}"
-            )
-        if selection not in SELECTIONS:
-            raise ValueError(
-                f"selection must be one of {SELECTIONS}, got {selection!r}"
-            )
-        if converter_loss not in losses.CONVERTER_LOSSES:
-            raise ValueError(
-                f"converter_loss must be one of {losses.CONVERTER_LOSSES}, "
-                f"got {converter_loss!r}"
-            )
-        if uses_real_fake(method) and real_fake is None:
-            raise ValueError(f"method {method!r} needs the real/fake discriminator")
-        if uses_domain(method) and domain is None:
-            raise ValueError(f"method {method!r} needs the domain discriminator")
-        self.converter = converter
-        self.real_fake = real_fake if uses_real_fake(method) else None
-        self.domain = domain if uses_domain(method) else None
-        self.method = method
+        for name, value, choices in (
+            ("method", method, tuple(METHODS)),
+            ("selection", selection, tuple(SELECTIONS)),
+            ("converter_loss", converter_loss, losses.CONVERTER_LOSSES),
+            ("pixel_loss", pixel_loss, ("none", *losses.PIXEL_LOSSES)),
+        ):
+            if value not in choices:
+                raise ValueError(f"{name} must be one of {choices}, got {value!r}")
         self.spec = METHODS[method].with_pixel(pixel_loss, pixel_weight)
-        self.pixel_loss, self.pixel_weight = pixel_loss, pixel_weight
-        self.selection = selection
+        given = {"real_fake": real_fake, "domain": domain}
+        self.converter = converter
+        for name, adversary in ADVERSARIES.items():
+            if adversary in self.adversaries and given[name] is None:
+                raise ValueError(f"method {method!r} needs the {name} discriminator")
+            network = given[name] if adversary in self.adversaries else None
+            setattr(self, adversary.network, network)
+        self.method, self.selection = method, selection
+        self.batching = SELECTIONS[selection]
         self.converter_loss = converter_loss
+        self.pixel_loss, self.pixel_weight = pixel_loss, pixel_weight
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self._trackers = {
+            name: keras.metrics.Mean(name=name) for name in self._tracker_names()
+        }
+
+    @property
+    def adversaries(self) -> list[Adversary]:
+        """The discriminators this method trains against, in update order."""
+        return [ADVERSARIES[name] for name in self.spec.adversaries]
+
+    def _tracker_names(self) -> list[str]:
         names = ["loss/converter"]
-        if self.real_fake is not None:
-            names += ["loss/real_fake", "d_real_fake/real", "d_real_fake/fake"]
-            names += ["loss/converter_real_fake"]
-        if self.domain is not None:
-            names += ["loss/domain", "d_domain/associated", "d_domain/generated"]
-            names += ["loss/converter_domain"]
-            if self.spec.unassociated:
-                names.append("d_domain/unassociated")
+        for adversary in self.adversaries:
+            judged = {case for group in self._judged(adversary) for case in group}
+            if DRAWN in judged:
+                judged.update(self.spec.cases)
+            names += [adversary.tracker, adversary.converter_tracker]
+            names += [n for n, cases in adversary.outputs if judged & set(cases)]
         if self.spec.pixel is not None:
-            names.append(f"loss/{self.spec.pixel.loss}")
-        self._trackers = {name: _mean_tracker(name) for name in names}
+            names.append(self.spec.pixel.tracker)
+        return names
+
+    def _judged(self, adversary: Adversary, negatives: bool = True):
+        return self.batching.judged(self.spec, adversary, negatives)
 
     # -- Keras plumbing -----------------------------------------------------
 
-    def compile(
-        self,
-        converter_optimizer: keras.optimizers.Optimizer,
-        real_fake_optimizer: keras.optimizers.Optimizer | None = None,
-        domain_optimizer: keras.optimizers.Optimizer | None = None,
-        **kwargs,
-    ):
-        """One optimizer per network (those the method does not use may be None)."""
+    def compile(self, converter_optimizer, *adversary_optimizers, **kwargs):
+        """One optimizer per network: the converter's, then one per entry of
+        ``ADVERSARIES`` in its order (or by name, ``real_fake_optimizer=``,
+        ``domain_optimizer=``); those the method does not train may be None."""
+        given = dict(zip(ADVERSARIES, adversary_optimizers, strict=False))
+        for name, adversary in ADVERSARIES.items():
+            given[name] = kwargs.pop(adversary.optimizer, given.get(name))
         super().compile(**kwargs)
-        if self.real_fake is not None and real_fake_optimizer is None:
-            raise ValueError(f"method {self.method!r} needs real_fake_optimizer")
-        if self.domain is not None and domain_optimizer is None:
-            raise ValueError(f"method {self.method!r} needs domain_optimizer")
         self.converter_optimizer = converter_optimizer
-        self.real_fake_optimizer = real_fake_optimizer if self.real_fake else None
-        self.domain_optimizer = domain_optimizer if self.domain else None
+        for name, adversary in ADVERSARIES.items():
+            used = adversary in self.adversaries
+            if used and given[name] is None:
+                raise ValueError(f"method {self.method!r} needs {adversary.optimizer}")
+            setattr(self, adversary.optimizer, given[name] if used else None)
         for optimizer, network in self._updates():
             optimizer.build(network.trainable_variables)
 
     def _updates(self):
         """(optimizer, network) pairs in update order."""
-        pairs = [
-            (self.real_fake_optimizer, self.real_fake),
-            (self.domain_optimizer, self.domain),
-            (self.converter_optimizer, self.converter),
-        ]
-        return [(o, n) for o, n in pairs if n is not None]
+        return [
+            (getattr(self, a.optimizer), getattr(self, a.network))
+            for a in self.adversaries
+        ] + [(self.converter_optimizer, self.converter)]
 
     @property
     def metrics(self):
@@ -296,9 +407,7 @@ class PixelLevelDomainTransfer(keras.Model):
         # per-replica tensors (keras-team/keras#20329, #20585). Everything is
         # built already — the networks when constructed, the optimizers in
         # compile() — so skip it there, as fit does without any strategy.
-        if isinstance(
-            self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy
-        ):
+        if _multi_worker(self.distribute_strategy):
             return
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
@@ -307,48 +416,59 @@ class PixelLevelDomainTransfer(keras.Model):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "converter": keras.saving.serialize_keras_object(self.converter),
-                "real_fake": keras.saving.serialize_keras_object(self.real_fake),
-                "domain": keras.saving.serialize_keras_object(self.domain),
-                "method": self.method,
-                "selection": self.selection,
-                "converter_loss": self.converter_loss,
-                "seed": self.seed,
-                "pixel_loss": self.pixel_loss,
-                "pixel_weight": self.pixel_weight,
-            }
-        )
+        for name in ("converter", *ADVERSARIES):
+            config[name] = keras.saving.serialize_keras_object(getattr(self, name))
+        for name in ("method", "selection", "converter_loss", "seed"):
+            config[name] = getattr(self, name)
+        config.update(pixel_loss=self.pixel_loss, pixel_weight=self.pixel_weight)
         return config
 
     @classmethod
     def from_config(cls, config):
-        for key in ("converter", "real_fake", "domain"):
+        for key in ("converter", *ADVERSARIES):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
 
     # -- the step -------------------------------------------------------------
 
-    def _global_mean(self, per_example: tf.Tensor) -> tf.Tensor:
-        """Sum over this replica's examples / global batch size."""
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        batch = tf.cast(tf.shape(per_example)[0] * replicas, tf.float32)
-        return tf.reduce_sum(per_example) / batch
-
-    def _masked_global_mean(self, per_example, mask) -> tf.Tensor:
-        """Mean over the masked examples of the *global* batch."""
-        mask = tf.cast(mask, tf.float32)
-        count = tf.reduce_sum(mask)
-        context = tf.distribute.get_replica_context()
-        if context is not None:
-            count = context.all_reduce(tf.distribute.ReduceOp.SUM, count)
-        return tf.reduce_sum(per_example * mask) / tf.maximum(count, 1.0)
+    def train_step(self, data):
+        source, target = data["source"], data["target"]
+        negative = data.get("negative")
+        batch_size = tf.shape(source)[0]
+        cases, copies = None, 1
+        if self.adversaries:
+            group = self.batching.converter_group(self.spec)
+            if DRAWN in group:
+                cases = self._draw_cases(batch_size)
+            elif not is_pure(group):
+                copies = self.batching.copies(self.spec)
+                cases = tf.repeat(tf.constant(group, tf.int32), batch_size)
+                source, target, negative = (
+                    stacked(x, copies) for x in (source, target, negative)
+                )
+        with tf.GradientTape() as converter_tape:
+            generated = stacked(
+                self.converter(source[:batch_size], training=True), copies
+            )
+            with converter_tape.stop_recording():
+                healthy = self._update_discriminators(
+                    source, target, negative, tf.stop_gradient(generated), cases
+                )
+            loss = self.converter_step_loss(source, target, negative, generated, cases)
+            scaled = scaled_loss(loss, self.converter_optimizer)
+        gradients = converter_tape.gradient(scaled, self.converter.trainable_variables)
+        _apply(self.converter_optimizer, self.converter, gradients, healthy)
+        self._trackers["loss/converter"].update_state(loss)
+        logs = {name: tracker.result() for name, tracker in self._trackers.items()}
+        if _multi_worker(tf.distribute.get_strategy()):
+            # Keras 3 averages the logs across workers with reduce(axis=0),
+            # which needs an axis to reduce (keras-team/keras#20585).
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     def _draw_cases(self, batch_size) -> tf.Tensor:
-        """Per-sample case: associated / unassociated / generated, equally
-        likely (−Neg never draws unassociated)."""
-        choices = 3 if self.spec.unassociated else 2
+        """Per-sample case, among the method's cases with equal probability."""
+        choices = self.spec.cases
         # Draw for the global batch and keep this replica's slice, so a step
         # under a distribution strategy makes the same draws as one device.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -357,135 +477,14 @@ class PixelLevelDomainTransfer(keras.Model):
         draw = keras.random.randint(
             (batch_size * replicas,),
             0,
-            choices,
+            len(choices),
             seed=self.seed_generator,
             dtype="int32",
         )
         draw = draw[replica * batch_size : (replica + 1) * batch_size]
-        if not self.spec.unassociated:
-            draw = tf.where(draw == 1, GENERATED, ASSOCIATED)
+        if len(choices) == 2:  # index 1 is the second case, generated
+            draw = tf.where(draw == 1, choices[1], choices[0])
         return draw
-
-    def _every_case(self, batch_size) -> tuple[tf.Tensor, int]:
-        """``joint`` selection: every sample in every case, stacked
-        [associated; unassociated; generated] (−Neg: no unassociated block),
-        and the number of copies of the batch that layout needs."""
-        blocks = (
-            (ASSOCIATED, UNASSOCIATED, GENERATED)
-            if self.spec.unassociated
-            else (ASSOCIATED, GENERATED)
-        )
-        cases = tf.repeat(tf.constant(blocks, tf.int32), batch_size)
-        return cases, len(blocks)
-
-    @staticmethod
-    def _scaled(loss, optimizer):
-        """What a (loss-scale) optimizer wants differentiated; call it inside
-        the tape."""
-        return optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
-
-    def _loss_and_gradients(self, network, optimizer, loss_fn):
-        with tf.GradientTape() as tape:
-            loss = loss_fn()
-            scaled = self._scaled(loss, optimizer)
-        return loss, tape.gradient(scaled, network.trainable_variables)
-
-    def _apply(self, optimizer, network, gradients, healthy):
-        """Applies unless ``healthy`` is False: then NaN gradients make every
-        (loss-scale) optimizer of this step skip its update."""
-        if healthy is not None:
-            poison = tf.where(healthy, 0.0, float("nan"))
-            gradients = [g + tf.cast(poison, g.dtype) for g in gradients]
-        optimizer.apply(gradients, network.trainable_variables)
-
-    def train_step(self, data):
-        source, target = data["source"], data["target"]
-        negative = data.get("negative")
-        batch_size = tf.shape(source)[0]
-        cases, copies = None, 1
-        if self.spec.adversaries and self.selection == "per_sample":
-            cases = self._draw_cases(batch_size)
-        elif self.spec.adversaries and self.selection == "joint":
-            cases, copies = self._every_case(batch_size)
-            source, target, negative = (
-                _stacked(x, copies) for x in (source, target, negative)
-            )
-        with tf.GradientTape() as converter_tape:
-            generated = self.converter(source[:batch_size], training=True)
-            generated = _stacked(generated, copies)
-            with converter_tape.stop_recording():
-                healthy = self._update_discriminators(
-                    source, target, negative, tf.stop_gradient(generated), cases
-                )
-            converter_loss = self.converter_step_loss(
-                source, target, negative, generated, cases
-            )
-            scaled = self._scaled(converter_loss, self.converter_optimizer)
-        gradients = converter_tape.gradient(scaled, self.converter.trainable_variables)
-        self._apply(self.converter_optimizer, self.converter, gradients, healthy)
-        self._trackers["loss/converter"].update_state(converter_loss)
-        logs = {name: tracker.result() for name, tracker in self._trackers.items()}
-        if self._multi_worker():
-            # Keras 3 averages the logs across workers with reduce(axis=0),
-            # which needs an axis to reduce (keras-team/keras#20585).
-            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
-        return logs
-
-    def _multi_worker(self) -> bool:
-        return isinstance(
-            tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy
-        )
-
-    # -- what the discriminators judge ------------------------------------
-
-    def _mixed_targets(self, target, negative, generated, cases):
-        cases = cases[:, None, None, None]
-        return tf.where(
-            cases == ASSOCIATED,
-            target,
-            tf.where(cases == UNASSOCIATED, negative, tf.cast(generated, target.dtype)),
-        )
-
-    def discriminator_groups(
-        self, source, target, negative, generated, cases, with_unassociated: bool
-    ) -> list[Group]:
-        """The batches one discriminator judges in this step, in call order.
-
-        ``per_case`` (``cases`` None): three pure groups — associated,
-        generated, then unassociated when ``with_unassociated`` — each its own
-        batch-norm batch. ``per_sample`` (B cases drawn) and ``joint`` (the 3B
-        cases of every sample): one mixed group, each example's target picked
-        by its case.
-        """
-        if cases is not None:
-            return [
-                Group(
-                    source,
-                    self._mixed_targets(target, negative, generated, cases),
-                    cases,
-                )
-            ]
-        groups = [
-            Group(source, target, ASSOCIATED),
-            Group(source, generated, GENERATED),
-        ]
-        if with_unassociated:
-            groups.append(Group(source, negative, UNASSOCIATED))
-        return groups
-
-    def _adversaries(self) -> list[Adversary]:
-        """The discriminators this method trains against, in update order."""
-        return [ADVERSARIES[name] for name in self.spec.adversaries]
-
-    def _judge(self, adversary: Adversary, group: Group) -> tf.Tensor:
-        network = getattr(self, adversary.network)
-        inputs = [group.source, group.image] if adversary.paired else group.image
-        return network(inputs, training=True)
-
-    def _with_unassociated(self, adversary: Adversary, negative) -> bool:
-        if adversary.paired:  # D_A: never for −Neg
-            return self.spec.unassociated
-        return negative is not None  # D_R: any real product image is real
 
     # -- steps 1 and 2: the discriminators -----------------------------------
 
@@ -495,33 +494,25 @@ class PixelLevelDomainTransfer(keras.Model):
         # Both gradients are computed before either is applied, so an overflow
         # in one skips both.
         pending = []
-        for adversary in self._adversaries():
+        for adversary in self.adversaries:
             network = getattr(self, adversary.network)
-            optimizer = getattr(self, f"{adversary.network}_optimizer")
-            loss, gradients = self._loss_and_gradients(
-                network,
-                optimizer,
-                lambda adversary=adversary: self.discriminator_step_loss(
+            optimizer = getattr(self, adversary.optimizer)
+            with tf.GradientTape() as tape:
+                loss = self.discriminator_step_loss(
                     adversary.network, source, target, negative, generated, cases
-                ),
-            )
-            pending.append((optimizer, network, loss, gradients, adversary.loss))
-        scaling = any(hasattr(o, "scale_loss") for o, *_ in pending) or hasattr(
-            self.converter_optimizer, "scale_loss"
-        )
+                )
+                scaled = scaled_loss(loss, optimizer)
+            gradients = tape.gradient(scaled, network.trainable_variables)
+            pending.append((adversary, optimizer, network, loss, gradients))
         healthy = None
-        if scaling:
-            healthy = tf.reduce_all(
-                [
-                    tf.reduce_all(tf.math.is_finite(g))
-                    for *_, gs, _ in pending
-                    for g in gs
-                ]
-                or [tf.constant(True)]
-            )
-        for optimizer, network, loss, gradients, name in pending:
-            self._apply(optimizer, network, gradients, healthy)
-            self._trackers[name].update_state(loss)
+        if any(hasattr(optimizer, "scale_loss") for optimizer, _ in self._updates()):
+            finite = [
+                tf.reduce_all(tf.math.is_finite(g)) for *_, gs in pending for g in gs
+            ]
+            healthy = tf.reduce_all(finite or [tf.constant(True)])
+        for adversary, optimizer, network, loss, gradients in pending:
+            _apply(optimizer, network, gradients, healthy)
+            self._trackers[adversary.tracker].update_state(loss)
         return healthy
 
     def discriminator_step_loss(
@@ -531,36 +522,33 @@ class PixelLevelDomainTransfer(keras.Model):
         that discriminator judges this step, averaged per example over the
         groups, then over the global batch; updates its output trackers."""
         adversary = ADVERSARIES[name]
-        groups = self.discriminator_groups(
-            source,
-            target,
-            negative,
-            generated,
-            cases,
-            self._with_unassociated(adversary, negative),
-        )
-        judged = [(self._judge(adversary, group), group.case) for group in groups]
+        batch = Batch(source, target, negative, generated, cases)
+        groups = batch.groups(self._judged(adversary, negative is not None))
+        judged = [(self._judge(adversary, group), group) for group in groups]
         self._track_outputs(adversary, judged)
         per_example = losses.case_averaged_discriminator_loss(
-            [(logits, adversary.label(case)) for logits, case in judged]
+            [(logits, group.labels(adversary)) for logits, group in judged]
         )
-        return self._global_mean(per_example)
+        return _global_mean(per_example)
+
+    def _judge(self, adversary: Adversary, group: Group) -> tf.Tensor:
+        network = getattr(self, adversary.network)
+        inputs = [group.source, group.image] if adversary.paired else group.image
+        return network(inputs, training=True)
 
     def _track_outputs(self, adversary: Adversary, judged) -> None:
         """Mean σ(logit) per case tracker: a pure group counts whole for its
         case's trackers, a mixed one through its case mask."""
         for name, wanted in adversary.outputs:
-            if name not in self._trackers:
+            if name not in self._trackers:  # a case this method never shows
                 continue
             outputs, weights = [], []
-            for logits, case in judged:
-                if isinstance(case, int):
-                    if case in wanted:
-                        outputs.append(logits)
-                else:
-                    outputs.append(logits)
-                    mask = tf.reduce_any([case == c for c in wanted], axis=0)
+            for logits, group in judged:
+                mask = group.mask(wanted)
+                if mask is not None:
                     weights.append(tf.cast(mask, tf.float32))
+                if mask is not None or group.case in wanted:
+                    outputs.append(logits)
             if outputs:
                 self._trackers[name].update_state(
                     tf.sigmoid(
@@ -572,43 +560,70 @@ class PixelLevelDomainTransfer(keras.Model):
     # -- step 3: the converter -------------------------------------------------
 
     def converter_step_loss(self, source, target, negative, generated, cases=None):
-        """Step 3's loss, against the discriminators as just updated, on the
-        group that holds the generated images — batched exactly as the
-        discriminators saw it — plus the method's pixel term, if any."""
-        pixel = self.spec.pixel
-        pixel_term = None
+        """Step 3's loss: against each adversary as just updated, on the group
+        that holds the generated images — batched exactly as the
+        discriminators saw it — averaged over the adversaries (Eq. 6), plus
+        the method's pixel term."""
+        pixel, pixel_term = self.spec.pixel, None
         if pixel is not None:
-            value = self._global_mean(losses.pixel_loss(pixel.loss, generated, target))
-            self._trackers[f"loss/{pixel.loss}"].update_state(value)
+            value = _global_mean(losses.pixel_loss(pixel.loss, generated, target))
+            self._trackers[pixel.tracker].update_state(value)
             pixel_term = pixel.weight * value
-        if not self.spec.adversaries:
+        if not self.adversaries:
             return pixel_term
-        (group,) = [
-            g
-            for g in self.discriminator_groups(
-                source, target, negative, generated, cases, False
-            )
-            if not isinstance(g.case, int) or g.case == GENERATED
-        ]
+        batch = Batch(source, target, negative, generated, cases)
+        (group,) = batch.groups((self.batching.converter_group(self.spec),))
         parts = []
-        for adversary in self._adversaries():
-            logits = self._judge(adversary, group)
-            if self.converter_loss == "minimax":  # Eq. 6: maximise D's loss
-                part = -self._global_mean(
-                    losses.discriminator_loss(logits, adversary.label(group.case))
-                )
-            else:
-                part = self._generated_mean(
-                    losses.adversarial_converter_loss(logits, "non_saturating"),
-                    group.case,
-                )
-            self._trackers[adversary.converter_loss].update_state(part)
+        for adversary in self.adversaries:
+            per_example = losses.adversarial_converter_loss(
+                self._judge(adversary, group),
+                self.converter_loss,
+                group.labels(adversary),
+            )
+            if self.converter_loss == "minimax" or group.case is not None:
+                part = _global_mean(per_example)
+            else:  # the generated examples of a mixed group
+                part = _masked_global_mean(per_example, group.mask((GENERATED,)))
+            self._trackers[adversary.converter_tracker].update_state(part)
             parts.append(part)
-        adversarial = losses.converter_loss(parts)
+        adversarial = losses.adversarial_mean(parts)
         return adversarial if pixel_term is None else adversarial + pixel_term
 
-    def _generated_mean(self, per_example, case) -> tf.Tensor:
-        """Mean over the generated examples of the global batch."""
-        if isinstance(case, int):  # a pure generated group
-            return self._global_mean(per_example)
-        return self._masked_global_mean(per_example, case == GENERATED)
+
+# -- helpers of the step ------------------------------------------------------
+
+
+def _multi_worker(strategy) -> bool:
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def _global_mean(per_example: tf.Tensor) -> tf.Tensor:
+    """Sum over this replica's examples / global batch size."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    batch = tf.cast(tf.shape(per_example)[0] * replicas, tf.float32)
+    return tf.reduce_sum(per_example) / batch
+
+
+def _masked_global_mean(per_example, mask) -> tf.Tensor:
+    """Mean over the masked examples of the *global* batch."""
+    mask = tf.cast(mask, tf.float32)
+    count = tf.reduce_sum(mask)
+    context = tf.distribute.get_replica_context()
+    if context is not None:
+        count = context.all_reduce(tf.distribute.ReduceOp.SUM, count)
+    return tf.reduce_sum(per_example * mask) / tf.maximum(count, 1.0)
+
+
+def scaled_loss(loss, optimizer):
+    """What a (loss-scale) optimizer wants differentiated; call it inside the
+    tape."""
+    return optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
+
+
+def _apply(optimizer, network, gradients, healthy):
+    """Applies unless ``healthy`` is False: then NaN gradients make every
+    (loss-scale) optimizer of this step skip its update."""
+    if healthy is not None:
+        poison = tf.where(healthy, 0.0, float("nan"))
+        gradients = [g + tf.cast(poison, g.dtype) for g in gradients]
+    optimizer.apply(gradients, network.trainable_variables)

@@ -31,34 +31,27 @@ def test_bce_with_logits_golden():
 
 
 def test_discriminator_losses_golden():
+    # Eq. 2 on one real and one generated pure batch: (BCE(l,1) + BCE(l,0)) / 2.
     np.testing.assert_allclose(
         _np(
-            losses.real_fake_discriminator_loss(tf.constant([0.0]), tf.constant([0.0]))
+            losses.case_averaged_discriminator_loss(
+                [(tf.constant([1.0]), True), (tf.constant([-1.0]), False)]
+            )
         ),
-        [2 * LOG2],
+        [softplus(-1.0)],
         rtol=1e-6,
     )
-    np.testing.assert_allclose(
-        _np(
-            losses.real_fake_discriminator_loss(tf.constant([1.0]), tf.constant([-1.0]))
-        ),
-        [2 * softplus(-1.0)],
-        rtol=1e-6,
-    )
-    full = losses.domain_discriminator_loss(
-        tf.constant([1.0]), tf.constant([2.0]), tf.constant([-1.0])
+    # Eq. 5: associated (1), generated (0), unassociated (0).
+    full = losses.case_averaged_discriminator_loss(
+        [
+            (tf.constant([1.0]), 1.0),
+            (tf.constant([-1.0]), 0.0),
+            (tf.constant([2.0]), 0.0),
+        ]
     )
     np.testing.assert_allclose(
-        _np(full), [softplus(-1.0) + softplus(2.0) + softplus(-1.0)], rtol=1e-6
+        _np(full), [(softplus(-1.0) + softplus(-1.0) + softplus(2.0)) / 3], rtol=1e-6
     )
-    no_neg = losses.domain_discriminator_loss(
-        tf.constant([1.0]), None, tf.constant([-1.0])
-    )
-    np.testing.assert_allclose(_np(no_neg), [2 * softplus(-1.0)], rtol=1e-6)
-    mixed = losses.discriminator_loss(
-        tf.constant([1.0, 1.0]), tf.constant([True, False])
-    )
-    np.testing.assert_allclose(_np(mixed), [softplus(-1.0), softplus(1.0)], rtol=1e-6)
 
 
 def test_converter_losses_golden():
@@ -71,6 +64,16 @@ def test_converter_losses_golden():
     np.testing.assert_allclose(
         _np(losses.adversarial_converter_loss(logits, "minimax")),
         [-softplus(1.0), -softplus(-2.0)],
+        rtol=1e-6,
+    )
+    # Minimax on a mixed batch: the discriminator's own loss, negated.
+    np.testing.assert_allclose(
+        _np(
+            losses.adversarial_converter_loss(
+                logits, "minimax", tf.constant([True, False])
+            )
+        ),
+        [-softplus(-1.0), -softplus(-2.0)],
         rtol=1e-6,
     )
     with pytest.raises(ValueError, match="form"):
@@ -132,6 +135,6 @@ def test_case_averaging_golden():
 
 def test_converter_loss_is_half_of_each_discriminator_term():
     # Eq. 6: ½·L_R + ½·L_A; with one discriminator (C+RF) its whole loss.
-    both = losses.converter_loss([tf.constant(0.4), tf.constant(1.0)])
+    both = losses.adversarial_mean([tf.constant(0.4), tf.constant(1.0)])
     assert float(both) == pytest.approx(0.7)
-    assert float(losses.converter_loss([tf.constant(0.4)])) == pytest.approx(0.4)
+    assert float(losses.adversarial_mean([tf.constant(0.4)])) == pytest.approx(0.4)

@@ -3,11 +3,12 @@
 D_A is trained *alone*, on associated pairs (label 1) and unassociated pairs
 (label 0) from the training pipeline, with its batch norm in training mode as
 in the GAN, and then asked, for each test photo, which test product goes with
-it (inference mode). Two batchings:
+it (inference mode). Two batchings, read from ``model.SELECTIONS`` without
+the generated case:
 
 - ``pure``: associated and unassociated pairs as two separate batches, as
   ``--selection=per_case`` feeds them;
-- ``mixed``: one batch holding both, as ``per_sample`` and ``joint`` do.
+- ``mixed``: one batch holding both, as ``--selection=joint`` does.
 
 Scores need the synthetic set's attributes:
 - ``category``: the product D_A scores highest has the photo's category;
@@ -31,10 +32,12 @@ import numpy as np
 import tensorflow as tf
 
 from pldt_tf import losses, networks
+from pldt_tf import model as model_lib
 from pldt_tf.data import pipeline
 from pldt_tf.evaluation import evaluate_lib, probe
 
-BATCHINGS = ("pure", "mixed")
+# Each batching's selection: the groups D_A judges there, generated left out.
+BATCHINGS = {"pure": "per_case", "mixed": "joint"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,28 +147,39 @@ def run(
 ) -> list[Check]:
     """Trains D_A alone and scores it ``checks`` times along the way."""
     if batching not in BATCHINGS:
-        raise ValueError(f"batching must be one of {BATCHINGS}, got {batching!r}")
+        raise ValueError(
+            f"batching must be one of {tuple(BATCHINGS)}, got {batching!r}"
+        )
+    groups = [
+        [case for case in group if case != model_lib.GENERATED]
+        for group in model_lib.SELECTIONS[BATCHINGS[batching]].groups
+    ]
+    groups = [group for group in groups if group]
     keras.utils.set_random_seed(seed)
     domain = networks.build_discriminator("domain", width)
     optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
     options = pipeline.PipelineOptions(hard_negatives=hard_negatives, seed=seed)
     dataset = pipeline.triplet_dataset(records_dir, "train", batch_size, True, options)
 
+    domain_adversary = model_lib.ADVERSARIES["domain"]
+
     def loss_fn(batch):
-        source, target, negative = batch["source"], batch["target"], batch["negative"]
-        if batching == "pure":
-            associated = domain([source, target], training=True)
-            unassociated = domain([source, negative], training=True)
-            per_example = losses.bce_with_logits(
-                associated, 1.0
-            ) + losses.bce_with_logits(unassociated, 0.0)
-            return tf.reduce_mean(per_example) / 2.0
-        logits = domain(
-            [tf.tile(source, [2, 1, 1, 1]), tf.concat([target, negative], 0)],
-            training=True,
-        )
-        labels = tf.repeat([1.0, 0.0], tf.shape(source)[0])
-        return tf.reduce_mean(losses.bce_with_logits(logits, labels))
+        images = {
+            model_lib.ASSOCIATED: batch["target"],
+            model_lib.UNASSOCIATED: batch["negative"],
+        }
+        judged = []
+        for group in groups:  # each group one batch-norm batch, as in training
+            logits = domain(
+                [
+                    model_lib.stacked(batch["source"], len(group)),
+                    tf.concat([images[case] for case in group], 0),
+                ],
+                training=True,
+            )
+            cases = tf.repeat(group, tf.shape(batch["source"])[0])
+            judged.append((logits, domain_adversary.label(cases)))
+        return tf.reduce_mean(losses.case_averaged_discriminator_loss(judged))
 
     @tf.function
     def train_step(batch):

@@ -117,28 +117,30 @@ def phase_seconds(model, data, repeats: int) -> dict[str, float]:
     """Median seconds of each phase of Algorithm 1 on one batch."""
     import tensorflow as tf
 
+    from pldt_tf import model as model_lib
+
     source, target = data["source"], data["target"]
     negative = data.get("negative")
     generated = tf.stop_gradient(model.converter(source, training=True))
 
-    def update(network, optimizer, loss_fn):
-        # The same helpers train_step uses, one network at a time.
-        loss, gradients = model._loss_and_gradients(network, optimizer, loss_fn)
-        model._apply(optimizer, network, gradients, None)
+    def update(adversary):
+        # The loss train_step uses, one network at a time.
+        network = getattr(model, adversary.network)
+        optimizer = getattr(model, adversary.optimizer)
+        with tf.GradientTape() as tape:
+            loss = model.discriminator_step_loss(
+                adversary.network, source, target, negative, generated
+            )
+            scaled = model_lib.scaled_loss(loss, optimizer)
+        gradients = tape.gradient(scaled, network.trainable_variables)
+        optimizer.apply(gradients, network.trainable_variables)
         return loss
 
     phases = {
         "converter_forward": lambda: model.converter(source, training=True),
     }
-    for name in ("real_fake", "domain"):
-        if getattr(model, name) is not None:
-            phases[f"{name}_update"] = lambda name=name: update(
-                getattr(model, name),
-                getattr(model, f"{name}_optimizer"),
-                lambda: model.discriminator_step_loss(
-                    name, source, target, negative, generated
-                ),
-            )
+    for adversary in model.adversaries:
+        phases[f"{adversary.network}_update"] = lambda a=adversary: update(a)
 
     def converter_update():
         with tf.GradientTape() as tape:

@@ -68,16 +68,19 @@ class StepFlops:
     """FLOPs per training sample, by phase of Algorithm 1."""
 
     converter_forward: int
-    real_fake_update: int
-    domain_update: int
+    # (adversary, FLOPs of its update), in update order
+    discriminator_updates: tuple[tuple[str, int], ...]
     converter_update: int  # backward through the frozen D's and the converter
+
+    def update(self, adversary: str) -> int:
+        """One discriminator's update (0 if the method does not train it)."""
+        return dict(self.discriminator_updates).get(adversary, 0)
 
     @property
     def total(self) -> int:
         return (
             self.converter_forward
-            + self.real_fake_update
-            + self.domain_update
+            + sum(flops for _, flops in self.discriminator_updates)
             + self.converter_update
         )
 
@@ -93,11 +96,10 @@ def network_flops(
     """Forward (total, first layer) FLOPs of C, D_R and D_A at a width, with
     the decoder's ``upsampling``."""
     converter = networks.build_converter(width, upsampling=upsampling)
-    return {
-        "converter": forward_flops(converter),
-        "real_fake": forward_flops(networks.build_discriminator("real_fake", width)),
-        "domain": forward_flops(networks.build_discriminator("domain", width)),
-    }
+    counts = {"converter": forward_flops(converter)}
+    for name in model_lib.ADVERSARIES:
+        counts[name] = forward_flops(networks.build_discriminator(name, width))
+    return counts
 
 
 def train_step_flops(
@@ -114,37 +116,20 @@ def train_step_flops(
             f"method must be one of {tuple(model_lib.METHODS)}, got {method!r}"
         )
     spec = model_lib.METHODS[method].with_pixel(pixel_loss, 1.0)
-    if selection not in model_lib.SELECTIONS:
-        raise ValueError(
-            f"selection must be one of {model_lib.SELECTIONS}, got {selection!r}"
-        )
+    batching = model_lib.SELECTIONS[selection]
     nets = network_flops(width, upsampling)
     converter, converter_first = nets["converter"]
-
-    def update(name, batches):  # forward + weight gradients + input gradients
+    # Batches of the training batch's size: those each discriminator update
+    # judges, and those the converter's loss sends through each frozen one.
+    frozen_batches = len(batching.converter_group(spec))
+    updates, frozen = [], 0
+    for name in spec.adversaries:
         total, first = nets[name]
-        return batches * (3 * total - first)
-
-    def through(name):  # forward + input gradients, weights frozen
-        return 2 * nets[name][0]
-
-    cases = 3 if spec.unassociated else 2
-    # Batches of the training batch's size each discriminator update sees,
-    # and those the converter's loss sends through a frozen discriminator.
-    seen, frozen_seen = {
-        "per_sample": (1, 1),
-        "per_case": (cases, 1),
-        "joint": (cases, cases),
-    }[selection]
-    real_fake = domain = frozen = 0
-    if model_lib.uses_real_fake(method):
-        # per_case's D_R also takes −Neg's unassociated images as real.
-        real_fake = update("real_fake", 3 if selection == "per_case" else seen)
-        frozen += frozen_seen * through("real_fake")
-    if model_lib.uses_domain(method):
-        domain = update("domain", seen)
-        frozen += frozen_seen * through("domain")
+        judged = batching.judged(spec, model_lib.ADVERSARIES[name])
+        # forward + weight gradients + input gradients, per batch judged
+        updates.append((name, sum(map(len, judged)) * (3 * total - first)))
+        frozen += frozen_batches * 2 * total  # forward + input gradients
     # The converter's own backward pass: weight and input gradients.
     converter_backward = 2 * converter - converter_first
     pixel = PIXEL_TERM_FLOPS if spec.pixel is not None else 0
-    return StepFlops(converter, real_fake, domain, frozen + converter_backward + pixel)
+    return StepFlops(converter, tuple(updates), frozen + converter_backward + pixel)

@@ -16,6 +16,7 @@ import tensorflow as tf
 from absl import logging
 
 from pldt_tf import metrics, visualize
+from pldt_tf import model as model_lib
 
 
 class NonFiniteLossError(RuntimeError):
@@ -122,8 +123,7 @@ class TrainingHealth(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         pairs = [
-            ("loss/real_fake", "loss/converter_real_fake"),
-            ("loss/domain", "loss/converter_domain"),
+            (a.tracker, a.converter_tracker) for a in model_lib.ADVERSARIES.values()
         ]
         unhealthy = any(
             d in logs

@@ -48,19 +48,13 @@ def build_model(config, per_epoch: int, precision: str, synchronized_bn: bool):
     converter = networks.build_converter(
         config.width, synchronized_bn, dtype, config.upsampling
     )
-    real_fake = domain = None
-    if model_lib.uses_real_fake(config.method):
-        real_fake = networks.build_discriminator(
-            "real_fake", config.width, synchronized_bn, dtype
-        )
-    if model_lib.uses_domain(config.method):
-        domain = networks.build_discriminator(
-            "domain", config.width, synchronized_bn, dtype
-        )
+    discriminators = {
+        name: networks.build_discriminator(name, config.width, synchronized_bn, dtype)
+        for name in model_lib.METHODS[config.method].adversaries
+    }
     model = model_lib.PixelLevelDomainTransfer(
         converter,
-        real_fake,
-        domain,
+        **discriminators,
         method=config.method,
         selection=config.selection,
         converter_loss=config.converter_loss,
@@ -71,12 +65,12 @@ def build_model(config, per_epoch: int, precision: str, synchronized_bn: bool):
     schedule = learning_rate_schedule(config, per_epoch)
     model.compile(
         make_optimizer(config, schedule, precision, "converter_optimizer"),
-        make_optimizer(config, schedule, precision, "real_fake_optimizer")
-        if real_fake
-        else None,
-        make_optimizer(config, schedule, precision, "domain_optimizer")
-        if domain
-        else None,
+        **{
+            adversary.optimizer: make_optimizer(
+                config, schedule, precision, adversary.optimizer
+            )
+            for adversary in model.adversaries
+        },
         jit_compile=config.jit_compile,
     )
     return model
