@@ -206,6 +206,25 @@ SELECTIONS = {
 }
 
 
+def tracker_names(method: Method, batching: Selection) -> list[str]:
+    """The step's logged values: the converter's loss, each adversary's loss,
+    the converter's loss against it and its outputs on the cases it judges,
+    and the pixel term."""
+    names = ["loss/converter"]
+    for name in method.adversaries:
+        adversary = ADVERSARIES[name]
+        judged = {
+            case for group in batching.judged(method, adversary) for case in group
+        }
+        if DRAWN in judged:
+            judged.update(method.cases)
+        names += [adversary.tracker, adversary.converter_tracker]
+        names += [n for n, cases in adversary.outputs if judged & set(cases)]
+    if method.pixel is not None:
+        names.append(method.pixel.tracker)
+    return names
+
+
 def uses_real_fake(method: str) -> bool:
     return "real_fake" in METHODS[method].adversaries
 
@@ -348,25 +367,14 @@ class PixelLevelDomainTransfer(keras.Model):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._trackers = {
-            name: keras.metrics.Mean(name=name) for name in self._tracker_names()
+            name: keras.metrics.Mean(name=name)
+            for name in tracker_names(self.spec, self.batching)
         }
 
     @property
     def adversaries(self) -> list[Adversary]:
         """The discriminators this method trains against, in update order."""
         return [ADVERSARIES[name] for name in self.spec.adversaries]
-
-    def _tracker_names(self) -> list[str]:
-        names = ["loss/converter"]
-        for adversary in self.adversaries:
-            judged = {case for group in self._judged(adversary) for case in group}
-            if DRAWN in judged:
-                judged.update(self.spec.cases)
-            names += [adversary.tracker, adversary.converter_tracker]
-            names += [n for n, cases in adversary.outputs if judged & set(cases)]
-        if self.spec.pixel is not None:
-            names.append(self.spec.pixel.tracker)
-        return names
 
     def _judged(self, adversary: Adversary, negatives: bool = True):
         return self.batching.judged(self.spec, adversary, negatives)
@@ -439,7 +447,7 @@ class PixelLevelDomainTransfer(keras.Model):
         if self.adversaries:
             group = self.batching.converter_group(self.spec)
             if DRAWN in group:
-                cases = self._draw_cases(batch_size)
+                cases = draw_cases(batch_size, self.spec.cases, self.seed_generator)
             elif not is_pure(group):
                 copies = self.batching.copies(self.spec)
                 cases = tf.repeat(tf.constant(group, tf.int32), batch_size)
@@ -465,26 +473,6 @@ class PixelLevelDomainTransfer(keras.Model):
             # which needs an axis to reduce (keras-team/keras#20585).
             logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
         return logs
-
-    def _draw_cases(self, batch_size) -> tf.Tensor:
-        """Per-sample case, among the method's cases with equal probability."""
-        choices = self.spec.cases
-        # Draw for the global batch and keep this replica's slice, so a step
-        # under a distribution strategy makes the same draws as one device.
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        context = tf.distribute.get_replica_context()
-        replica = 0 if context is None else context.replica_id_in_sync_group
-        draw = keras.random.randint(
-            (batch_size * replicas,),
-            0,
-            len(choices),
-            seed=self.seed_generator,
-            dtype="int32",
-        )
-        draw = draw[replica * batch_size : (replica + 1) * batch_size]
-        if len(choices) == 2:  # index 1 is the second case, generated
-            draw = tf.where(draw == 1, choices[1], choices[0])
-        return draw
 
     # -- steps 1 and 2: the discriminators -----------------------------------
 
@@ -525,7 +513,7 @@ class PixelLevelDomainTransfer(keras.Model):
         batch = Batch(source, target, negative, generated, cases)
         groups = batch.groups(self._judged(adversary, negative is not None))
         judged = [(self._judge(adversary, group), group) for group in groups]
-        self._track_outputs(adversary, judged)
+        track_outputs(self._trackers, adversary, judged)
         per_example = losses.case_averaged_discriminator_loss(
             [(logits, group.labels(adversary)) for logits, group in judged]
         )
@@ -535,27 +523,6 @@ class PixelLevelDomainTransfer(keras.Model):
         network = getattr(self, adversary.network)
         inputs = [group.source, group.image] if adversary.paired else group.image
         return network(inputs, training=True)
-
-    def _track_outputs(self, adversary: Adversary, judged) -> None:
-        """Mean σ(logit) per case tracker: a pure group counts whole for its
-        case's trackers, a mixed one through its case mask."""
-        for name, wanted in adversary.outputs:
-            if name not in self._trackers:  # a case this method never shows
-                continue
-            outputs, weights = [], []
-            for logits, group in judged:
-                mask = group.mask(wanted)
-                if mask is not None:
-                    weights.append(tf.cast(mask, tf.float32))
-                if mask is not None or group.case in wanted:
-                    outputs.append(logits)
-            if outputs:
-                self._trackers[name].update_state(
-                    tf.sigmoid(
-                        tf.concat(outputs, 0) if len(outputs) > 1 else outputs[0]
-                    ),
-                    sample_weight=weights[0] if weights else None,
-                )
 
     # -- step 3: the converter -------------------------------------------------
 
@@ -591,6 +558,44 @@ class PixelLevelDomainTransfer(keras.Model):
 
 
 # -- helpers of the step ------------------------------------------------------
+
+
+def track_outputs(trackers: dict, adversary: Adversary, judged) -> None:
+    """Mean σ(logit) per case tracker, from (logits, ``Group``) pairs: a pure
+    group counts whole for its case's trackers, a mixed one through its case
+    mask."""
+    for name, wanted in adversary.outputs:
+        if name not in trackers:  # a case this method never shows
+            continue
+        outputs, weights = [], []
+        for logits, group in judged:
+            mask = group.mask(wanted)
+            if mask is not None:
+                weights.append(tf.cast(mask, tf.float32))
+            if mask is not None or group.case in wanted:
+                outputs.append(logits)
+        if outputs:
+            trackers[name].update_state(
+                tf.sigmoid(tf.concat(outputs, 0) if len(outputs) > 1 else outputs[0]),
+                sample_weight=weights[0] if weights else None,
+            )
+
+
+def draw_cases(batch_size, cases: tuple[int, ...], seed_generator) -> tf.Tensor:
+    """``per_sample``: each sample's case, among ``cases`` with equal
+    probability."""
+    # Draw for the global batch and keep this replica's slice, so a step
+    # under a distribution strategy makes the same draws as one device.
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    context = tf.distribute.get_replica_context()
+    replica = 0 if context is None else context.replica_id_in_sync_group
+    draw = keras.random.randint(
+        (batch_size * replicas,), 0, len(cases), seed=seed_generator, dtype="int32"
+    )
+    draw = draw[replica * batch_size : (replica + 1) * batch_size]
+    if len(cases) == 2:  # index 1 is the second case
+        draw = tf.where(draw == 1, cases[1], cases[0])
+    return draw
 
 
 def _multi_worker(strategy) -> bool:

@@ -141,11 +141,17 @@ def test_c_mse_is_the_mse_term_alone():
 
 def test_per_sample_draws_cases_at_equal_rates():
     model = _model(selection="per_sample")
-    cases = model._draw_cases(30_000).numpy()
+    cases = model_lib.draw_cases(30_000, model.spec.cases, model.seed_generator).numpy()
     rates = np.bincount(cases, minlength=3) / len(cases)
     np.testing.assert_allclose(rates, [1 / 3] * 3, atol=0.015)
     neg = _model(method="c_rf_dd_neg", selection="per_sample")
-    rates = np.bincount(neg._draw_cases(30_000).numpy(), minlength=3) / 30_000
+    rates = (
+        np.bincount(
+            model_lib.draw_cases(30_000, neg.spec.cases, neg.seed_generator).numpy(),
+            minlength=3,
+        )
+        / 30_000
+    )
     np.testing.assert_allclose(rates, [0.5, 0.0, 0.5], atol=0.015)
 
 
