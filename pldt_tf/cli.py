@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from absl import app, flags
 
@@ -26,8 +27,11 @@ from pldt_tf import (
 from pldt_tf import model as model_lib  # noqa: E402
 
 METHOD_HELP = (
-    "Paper Table 2 method: c_rf_dd (ours: D_R and D_A), c_rf (D_R only), "
-    "c_mse (pixel loss only), c_rf_dd_neg (D_A never sees unassociated pairs)."
+    "Paper Table 2 method: "
+    + ", ".join(
+        f"{name} ({method.summary})" for name, method in model_lib.METHODS.items()
+    )
+    + "."
 )
 SELECTION_HELP = (
     "per_case: associated / unassociated / generated each as a pure batch; "
@@ -142,15 +146,36 @@ def tool_command(module: str, **flag_values) -> list[str]:
     return [sys.executable, "-m", module, *flags_given]
 
 
-def run(main: Callable[[list[str]], object]) -> None:
-    """``absl.app.run(main)``, ending on a ``UserError`` or ``UsageError``
-    with one line on stderr and exit status 2 instead of a traceback."""
+def _one_line(error: Exception) -> NoReturn:
+    print(f"error: {error}", file=sys.stderr, flush=True)
+    sys.exit(2)
 
-    def guarded(argv):
+
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl's flag parsing, but a bad flag value (an unknown choice, a
+    number out of bounds, a missing flag file) ends in one line and exit
+    status 2, as ``run`` ends on a ``UserError``."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as error:
+        _one_line(error)
+
+
+def guarded(main: Callable[[list[str]], object]) -> Callable[[list[str]], object]:
+    """``main``, ending on a ``UserError`` (a ``ValueError`` that names the
+    fix) or ``UsageError`` with one line on stderr and exit status 2 instead
+    of a traceback."""
+
+    def run_main(argv):
         try:
             return main(argv)
         except (errors.UserError, app.UsageError) as error:
-            print(f"error: {error}", file=sys.stderr, flush=True)
-            sys.exit(2)
+            _one_line(error)
 
-    app.run(guarded)
+    return run_main
+
+
+def run(main: Callable[[list[str]], object]) -> None:
+    """``absl.app.run(main)`` where every mistake of the user's — a bad flag
+    value or a ``UserError`` — ends in one line and exit status 2."""
+    app.run(guarded(main), flags_parser=parse_flags)

@@ -19,7 +19,10 @@ _CHECKPOINT = flags.DEFINE_string(
     "checkpoint", None, "A checkpoint path; default: the workdir's latest."
 )
 _VERSION = flags.DEFINE_integer(
-    "version", None, "Version folder; default: the checkpoint's training step."
+    "version",
+    None,
+    "Version folder; default: the checkpoint's training step.",
+    lower_bound=0,
 )
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing version.")
 

@@ -3,10 +3,11 @@ mistake ending a tool with one line and exit status 2, not a traceback."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
-from tool_runner import run_tool
+from tool_runner import ROOT, run_tool
 
 from pldt_tf import cli
 
@@ -77,7 +78,106 @@ def test_expected_user_errors_are_one_line(tmp_path):
             ("-m", "pldt_tf.evaluate", f"--workdir={missing}"),
             (missing, "not a training workdir"),
         ),
+        (  # a check of the data pipeline's, through the tool
+            (
+                "-m",
+                "pldt_tf.train",
+                "--flagfile=configs/smoke.flags",
+                f"--workdir={tmp_path / 'w'}",
+                "--hard_negatives=1.5",
+            ),
+            ("--hard_negatives=1.5 must lie in [0, 1]",),
+        ),
+        (  # absl's own check of a flag's value
+            ("-m", "pldt_tf.export", f"--workdir={missing}", "--version=-1"),
+            ("--version=-1", "not a non-negative integer"),
+        ),
     ]
     for args, fragments in cases:
         _assert_one_line_error(run_tool(*args, timeout=120), *fragments)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "existing"]
+
+
+SMOKE = os.path.join(ROOT, "configs", "smoke.flags")
+# Every refusal of the training tool: (flags, what its one line says).
+TRAIN_REFUSALS = [
+    (["--method=gan"], "--method"),
+    (["--selection=random"], "--selection"),
+    (["--upsampling=bilinear"], "--upsampling"),
+    (["--converter_loss=hinge"], "--converter_loss"),
+    (["--precision=float8"], "--precision"),
+    (["--width=0"], "--width=0.0 must be > 0"),
+    (["--batch_size=0"], "--batch_size=0 must be > 0"),
+    (["--epochs=0"], "--epochs=0 must be > 0"),
+    (["--learning_rate=0"], "--learning_rate=0.0 must be > 0"),
+    (["--checkpoint_every_steps=0"], "--checkpoint_every_steps=0 must be > 0"),
+    (["--keep_checkpoints=0"], "--keep_checkpoints=0 must be > 0"),
+    (["--sample_every_steps=0"], "--sample_every_steps=0 must be > 0"),
+    (["--num_samples=0"], "--num_samples=0 must be > 0"),
+    (["--decay_epochs=2"], "--decay_epochs=2 must lie in [0, --epochs=2)"),
+    (["--steps_per_epoch=0"], "--steps_per_epoch must be > 0"),
+    (["--hard_negatives=1.5"], "--hard_negatives=1.5 must lie in [0, 1]"),
+    (["--hard_negative_pool=0"], "--hard_negative_pool=0 must be >= 1"),
+    (
+        ["--direction=product_to_human", "--negatives=stored"],
+        "--negatives=stored holds product images",
+    ),
+    (
+        ["--hard_negatives=0.5", "--negatives=stored"],
+        "--hard_negatives draws colour-matched product images",
+    ),
+    (["--synthetic_colors=mauve"], "--synthetic_colors"),
+    (["--pixel_loss=l2"], "--pixel_loss"),
+    (["--pixel_weight=100"], "--pixel_weight=100 weighs no pixel term"),
+    (["--pixel_loss=l1"], "--pixel_weight=0 must be > 0 with --pixel_loss=l1"),
+    (["--pixel_loss=l1", "--pixel_weight=-1"], "--pixel_weight=-1 must be > 0"),
+    (
+        ["--method=c_mse", "--pixel_loss=l1", "--pixel_weight=1"],
+        "--method=c_mse already trains by a pixel loss alone",
+    ),
+    (["--flagfile=/nonexistent.flags"], "/nonexistent.flags"),
+]
+
+
+def _train_in_process(argv: list[str], capsys) -> tuple[int, str]:
+    """Runs the training tool's flag parsing and main as ``cli.run`` does,
+    in this process: (exit status, stderr)."""
+    from absl import flags
+
+    import pldt_tf.train as train  # defines the flags (once per process)
+
+    was_parsed = flags.FLAGS.is_parsed()
+    flags.FLAGS.unparse_flags()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            cli.guarded(train.main)(cli.parse_flags(["train", *argv]))
+    finally:
+        flags.FLAGS.unparse_flags()
+        if was_parsed:
+            flags.FLAGS.mark_as_parsed()
+    return ended.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "message"), TRAIN_REFUSALS)
+def test_every_training_refusal_is_one_line(args, message, capsys, tmp_path):
+    argv = [f"--flagfile={SMOKE}", f"--workdir={tmp_path / 'w'}", *args]
+    status, stderr = _train_in_process(argv, capsys)
+    assert status == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    assert message in lines[0]
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--workdir="], "--workdir is required"),
+        (["--workdir=w", "--pairs_csv=shop.csv"], "--pairs_csv needs --records_dir"),
+    ],
+)
+def test_training_usage_errors_are_one_line(argv, message, capsys):
+    status, stderr = _train_in_process(argv, capsys)
+    assert status == 2
+    assert stderr.strip().splitlines() == [stderr.strip()]
+    assert message in stderr

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from pldt_tf import errors
 from pldt_tf.data import negatives, preprocess, records
 
 DIRECTIONS = ("human_to_product", "product_to_human")
@@ -92,25 +93,27 @@ def check_negatives(
     hard_negative_pool: int,
     prefix: str = "",
 ) -> None:
-    """Raises ValueError when the negative options do not go together;
-    ``prefix`` is put before each option's name in the message (``--`` for
-    the training flags)."""
+    """Raises ``UserError`` (a ``ValueError``) when the negative options do
+    not go together; ``prefix`` is put before each option's name in the
+    message (``--`` for the training flags)."""
     p = prefix
     if direction == "product_to_human" and negatives == "stored":
-        raise ValueError(
+        raise errors.UserError(
             f"{p}negatives=stored holds product images, but "
             f"{p}direction=product_to_human needs photos of other products: "
             f"use {p}negatives=fresh."
         )
     if not 0.0 <= hard_negatives <= 1.0:
-        raise ValueError(
+        raise errors.UserError(
             f"{p}hard_negatives={hard_negatives} must lie in [0, 1]: the share "
             "of negatives drawn among colour neighbours (0: the paper)."
         )
     if hard_negative_pool < 1:
-        raise ValueError(f"{p}hard_negative_pool={hard_negative_pool} must be >= 1.")
+        raise errors.UserError(
+            f"{p}hard_negative_pool={hard_negative_pool} must be >= 1."
+        )
     if hard_negatives and (direction != "human_to_product" or negatives != "fresh"):
-        raise ValueError(
+        raise errors.UserError(
             f"{p}hard_negatives draws colour-matched product images: it needs "
             f"{p}direction=human_to_product and {p}negatives=fresh (or set "
             f"{p}hard_negatives=0)."

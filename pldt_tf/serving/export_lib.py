@@ -30,6 +30,7 @@ import os
 import keras
 import tensorflow as tf
 
+from pldt_tf import errors
 from pldt_tf.data import atomic, preprocess
 from pldt_tf.serving import exif
 
@@ -259,7 +260,7 @@ def export(
       FileExistsError: the version exists and ``overwrite`` is off.
     """
     if version < 0:
-        raise ValueError(f"version must be a non-negative integer, got {version}")
+        raise errors.UserError(f"version must be a non-negative integer, got {version}")
     final = os.path.join(export_dir, model_name, str(version))
     # Written beside its final place under a dotted name, which TF Serving's
     # version watcher ignores, and renamed into place when complete.
