@@ -141,14 +141,14 @@ def test_upsampling_rule():
         color_match=(0.62, 0.02, 3),
         retrieval_top5=(0.55, 0.03, 3),
     )
-    wins, lines = table3_lib.upsampling_verdict(paper, better)
+    wins, lines = table3_lib.verdict("upsampling", paper, better)
     assert wins, lines
     # A clear loss anywhere else, or a gain within the spread, decides no.
     worse_category = dict(better, **{"probe_on_generated/category": (0.10, 0.01, 3)})
-    wins, lines = table3_lib.upsampling_verdict(paper, worse_category)
+    wins, lines = table3_lib.verdict("upsampling", paper, worse_category)
     assert not wins and "clearly worse on probe_on_generated/category" in lines[2]
     unclear = dict(better, color_match=(0.52, 0.02, 3))
-    wins, lines = table3_lib.upsampling_verdict(paper, unclear)
+    wins, lines = table3_lib.verdict("upsampling", paper, unclear)
     assert not wins and "not clear on color_match" in lines[1]
 
 
@@ -163,3 +163,137 @@ def test_table3_tool_refuses_a_pairs_manifest_before_training(tmp_path):
     assert result.returncode != 0
     assert "synthetic set's attributes" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_pixel_loss_rule_needs_the_category_less_speckle_and_no_clear_loss():
+    paper = _row(**{"probe_on_generated/category": (0.18, 0.05, 3)})
+    hybrid = _row(
+        **{"probe_on_generated/category": (0.34, 0.02, 3)},
+        background_speckle=(0.11, 0.01, 3),
+    )
+    wins, lines = table3_lib.verdict("pixel_loss", paper, hybrid)
+    assert wins, lines
+    assert [line.split(":")[0] for line in lines] == [
+        "draws the category",
+        "less noise",
+        "nothing clearly worse",
+    ]
+    # Within the baseline's spread, the category does not count.
+    unclear = dict(hybrid, **{"probe_on_generated/category": (0.24, 0.02, 3)})
+    assert not table3_lib.verdict("pixel_loss", paper, unclear)[0]
+    # A clear loss of realism (a blur, as C+MSE draws) decides no.
+    blurred = dict(hybrid, realism_frechet=(9000.0, 500.0, 3))
+    wins, lines = table3_lib.verdict("pixel_loss", paper, blurred)
+    assert not wins and "clearly worse on realism_frechet" in lines[2]
+
+
+def _with_metrics(**means):
+    """A row holding every metric of METRICS (std 0.01), ``means`` overriding."""
+    row = {key: (0.5, 0.01, 3) for key, _, _ in table3_lib.METRICS}
+    row.update({k.replace("__", "/"): (v, 0.01, 3) for k, v in means.items()})
+    return row
+
+
+def test_metric_rows_bold_the_best_in_each_direction():
+    rows = table3_lib.metric_rows(
+        [_with_metrics(rmse=0.2, c_ssim=0.3), _with_metrics(rmse=0.3, c_ssim=0.4)]
+    )
+    assert rows[0] == "| RMSE | **0.200 ± 0.010** | 0.300 ± 0.010 |"
+    assert rows[1] == "| C-SSIM | 0.300 ± 0.010 | **0.400 ± 0.010** |"
+    noise = [r for r in rows if r.startswith("| Noise: high-frequency")]
+    assert "**" not in noise[0]  # reported, no better direction
+    large = table3_lib.metric_rows([_with_metrics(realism_frechet=2508.8)], False)
+    assert "| Realism: Fréchet ↓ | 2509 ± 0 |" in large
+
+
+def test_evaluation_cache_rule():
+    scores = {key: 0.5 for key, _, _ in table3_lib.METRICS if "/" not in key}
+    scores["probe_on_generated"] = {
+        key.split("/")[1]: 0.5 for key, _, _ in table3_lib.METRICS if "/" in key
+    }
+    cached = {"step": 1008, "max_sources": 300, "scores": scores}
+    assert table3_lib.evaluation_is_current(cached, 1008, 300)
+    assert not table3_lib.evaluation_is_current(cached, 1009, 300)  # trained on
+    assert not table3_lib.evaluation_is_current(cached, 1008, 200)  # other photos
+    assert not table3_lib.evaluation_is_current(None, 1008, 300)
+    older = dict(cached, scores={k: v for k, v in scores.items() if k != "color_match"})
+    assert not table3_lib.evaluation_is_current(older, 1008, 300)
+
+
+def test_report_sections_and_claims():
+    table = {method: {**_with_metrics(), **row} for method, row in _table().items()}
+    text = table3_lib.report(
+        table,
+        header="# Title",
+        chance="Chance is 1/6.",
+        paper_link="../paper.md",
+        figure_link="../images/t.png",
+        runs={"c_rf-seed0": 120.0},
+        config_text="--epochs=6",
+        notes="## What the numbers say\n\nNotes.",
+    )
+    assert text.startswith("# Title\n\n| metric | C+RF | C+MSE |")
+    assert "| Category (probe) | 0.150 ± 0.001 |" in text
+    assert "**0.700 ± 0.001** |" in text  # ours, best on category
+    assert text.count("holds.**") == 6
+    assert "| c_rf-seed0 | 2.0 min |" in text
+    assert "```\n--epochs=6\n```" in text
+    assert text.endswith("Notes.\n")
+    partial = table3_lib.report(
+        {"c_rf": table["c_rf"]},
+        header="# T",
+        chance="",
+        paper_link="p",
+        figure_link="f",
+        runs={},
+        config_text="",
+    )
+    assert "Not checked: the claims compare all five methods." in partial
+
+
+def test_study_report_rules_on_each_candidate_and_picks_one():
+    paper = {"c_rf_dd": _with_metrics(), "c_mse": _with_metrics(rmse=0.1)}
+    strong = {
+        "c_rf_dd": _with_metrics(
+            probe_on_generated__category=0.9, background_speckle=0.1
+        )
+    }
+    weaker = {
+        "c_rf_dd": _with_metrics(
+            probe_on_generated__category=0.7, background_speckle=0.1
+        )
+    }
+    text = table3_lib.study_report(
+        {"paper": paper, "l1_10": weaker, "l1_100": strong}, "pixel_loss", "paper"
+    )
+    header = text.splitlines()[0]
+    assert header == (
+        "| metric | C+MSE, paper | C+RF+DD (ours), paper | C+RF+DD (ours), l1_10 "
+        "| C+RF+DD (ours), l1_100 |"
+    )
+    assert "**l1_10 wins.**" in text and "**l1_100 wins.**" in text
+    assert (
+        "Adopted among the winners (highest probe_on_generated/category): **l1_100**"
+        in text
+    )
+
+
+def test_study_report_tool(tmp_path):
+    folders = []
+    for label, category in (("paper", 0.5), ("l1_100", 0.9)):
+        folder = tmp_path / label
+        folder.mkdir()
+        row = _with_metrics(probe_on_generated__category=category)
+        if label != "paper":
+            row["background_speckle"] = (0.1, 0.01, 3)
+        (folder / "table3.json").write_text(json.dumps({"c_rf_dd": row}))
+        folders.append(f"{label}={folder}")
+    result = run_tool(
+        "tools/study_report.py", "--rule=pixel_loss", f"--tables={','.join(folders)}"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "**l1_100 wins.**" in result.stdout
+    missing = run_tool(
+        "tools/study_report.py", "--rule=pixel_loss", f"--tables=a={tmp_path},b=x"
+    )
+    assert missing.returncode == 2 and "holds no table3.json" in missing.stderr

@@ -32,14 +32,12 @@ import time
 from absl import app, flags
 
 from pldt_tf import cli
+from pldt_tf.evaluation import table3_lib
 from pldt_tf.evaluation.table3_lib import (
-    METRICS,
-    NAMES,
     ORDER,
     RETRIEVAL,
     TRAINED,
-    claims,
-    get,
+    evaluation_is_current,
     summarise,
 )
 from pldt_tf.perf import benchmark_lib
@@ -50,7 +48,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BASE_FLAGS = flags.DEFINE_string(
     "base_flags", "configs/table3.flags", "Flag file shared by every method."
 )
-_SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds (at least 3).")
+_SEEDS = flags.DEFINE_list(
+    "seeds", ["0", "1", "2"], "Seeds (at least 2, for a standard deviation)."
+)
 _METHODS = flags.DEFINE_list(
     "methods",
     list(TRAINED),
@@ -108,15 +108,6 @@ def train_run(method: str, seed: int, workdir: str, runs: dict, runs_path: str):
         json.dump(runs, file, indent=1)
 
 
-def _has(scores: dict, key: str) -> bool:
-    """Whether an evaluation holds a metric (older ones lack the newer)."""
-    try:
-        get(scores, key)
-    except KeyError:
-        return False
-    return True
-
-
 def evaluate_run(workdir: str, method: str) -> dict:
     """The workdir's evaluation, reused when it scored the final step on the
     same number of sources."""
@@ -125,11 +116,7 @@ def evaluate_run(workdir: str, method: str) -> dict:
     suffix = "test" if method == "converter" else f"test-{method}"
     cached = _load_json(os.path.join(workdir, f"evaluation-{suffix}.json"))
     step = _load_json(os.path.join(workdir, "train_summary.json"))["steps"]
-    if (
-        cached
-        and (cached["step"], cached.get("max_sources")) == (step, _MAX_SOURCES.value)
-        and all(_has(cached["scores"], key) for key, _, _ in METRICS)
-    ):
+    if evaluation_is_current(cached, step, _MAX_SOURCES.value):
         return cached
     return evaluate_lib.evaluate(
         workdir,
@@ -139,30 +126,6 @@ def evaluate_run(workdir: str, method: str) -> dict:
         max_queries=_MAX_SOURCES.value,
         max_sources=_MAX_SOURCES.value,
     )
-
-
-def comparison_figure(workdirs: dict, rows: int, retrieval: bool = True):
-    """Rows of test photos: source | one column per method | ground truth."""
-    from pldt_tf import visualize
-    from pldt_tf.evaluation import evaluate_lib
-    from pldt_tf.training import workdir as workdir_lib
-
-    columns, source, target = [], None, None
-    for method in [m for m in ORDER if m in workdirs or m == RETRIEVAL]:
-        if method == RETRIEVAL and ("c_rf_dd" not in workdirs or not retrieval):
-            continue
-        workdir = workdirs["c_rf_dd" if method == RETRIEVAL else method]
-        config = workdir_lib.load_config(workdir)
-        model, _ = workdir_lib.load_model_and_step(workdir)
-        data = evaluate_lib.generate_split(
-            model.converter, config.records_dir, "test", config.direction
-        )
-        data = {k: v[:rows] for k, v in data.items()}
-        if method == RETRIEVAL:
-            data = evaluate_lib.dd_retrieval(model, config.records_dir, data, rows)
-        columns.append(data["generated"])
-        source, target = data["source"], data["target"]
-    return visualize.grid([source, *columns, target], columns=1)
 
 
 def chance_line(records_dir: str) -> str:
@@ -209,92 +172,50 @@ def report(table, runs, seeds, session_minutes, figure_path, records_dir) -> str
         if RETRIEVAL in table
         else ""
     )
-    lines = [
-        "# Table 3 on the synthetic LookBook",
-        "",
-        f"Command: `{command}` — {benchmark_lib.machine()}, "
-        f"{datetime.date.today().isoformat()}. Wall time: "
-        f"{sum(runs.values()) / 60:.0f} min of training (runs listed below) "
-        f"and {session_minutes:.0f} min for the invocation that wrote this "
-        "report (evaluation, and any training it ran).",
-        "",
-        f"Every method is scored on the same first {_MAX_SOURCES.value} test "
-        f"photos; mean ± standard deviation over {len(seeds)} seeds "
-        "(seeds change the weights, the case draws and the data order; the "
-        "data set is the same)." + retrieval_note,
-        "",
-        "The user-study columns are the automated stand-in "
-        "(docs/evaluation.md): an attribute probe trained on the real training "
-        "product images judges what the generated image shows; *Category* "
-        "and *Attribute* are its accuracies against the true product's "
-        "labels, and *Realism* is the Fréchet distance between its features "
-        "of the generated images and of real test products (lower is "
-        "better). It is not a human rating: it rewards drawings that carry "
-        "the labelled attributes and a feature distribution like real "
-        "products, and it knows nothing of what people find plausible.",
-        "",
-        "| metric | " + " | ".join(NAMES[m] for m in ORDER if m in table) + " |",
-        "|---|" + "---|" * len([m for m in ORDER if m in table]),
-    ]
-    for key, label, higher in METRICS:
-        cells = []
-        present = [m for m in ORDER if m in table]
-        values = {m: table[m][key][0] for m in present}
-        best = (
-            None if higher is None else (max if higher else min)(values, key=values.get)
-        )
-        for m in present:
-            mean, std, _ = table[m][key]
-            cell = (
-                f"{mean:.3f} ± {std:.3f}"
-                if abs(mean) < 10
-                else f"{mean:.0f} ± {std:.0f}"
-            )
-            cells.append(f"**{cell}**" if m == best else cell)
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", chance_line(records_dir), ""]
-    paper = os.path.relpath(
-        os.path.join(ROOT, "docs", "paper.md"), os.path.dirname(_RESULTS.value)
+    header = "\n".join(
+        [
+            "# Table 3 on the synthetic LookBook",
+            "",
+            f"Command: `{command}` — {benchmark_lib.machine()}, "
+            f"{datetime.date.today().isoformat()}. Wall time: "
+            f"{sum(runs.values()) / 60:.0f} min of training (runs listed below) "
+            f"and {session_minutes:.0f} min for the invocation that wrote this "
+            "report (evaluation, and any training it ran).",
+            "",
+            f"Every method is scored on the same first {_MAX_SOURCES.value} test "
+            f"photos; mean ± standard deviation over {len(seeds)} seeds "
+            "(seeds change the weights, the case draws and the data order; the "
+            "data set is the same)." + retrieval_note,
+            "",
+            "The user-study columns are the automated stand-in "
+            "(docs/evaluation.md): an attribute probe trained on the real "
+            "training product images judges what the generated image shows; "
+            "*Category* and *Attribute* are its accuracies against the true "
+            "product's labels, and *Realism* is the Fréchet distance between "
+            "its features of the generated images and of real test products "
+            "(lower is better). It is not a human rating: it rewards drawings "
+            "that carry the labelled attributes and a feature distribution like "
+            "real products, and it knows nothing of what people find plausible.",
+        ]
     )
-    lines += [
-        "## The paper's claims",
-        "",
-        f"As [the paper states them]({paper}#evaluation).",
-        "",
-    ]
-    if all(m in table for m in ORDER):
-        for claim, holds, numbers, clear in claims(table):
-            verdict = "holds" if holds else "does not hold"
-            if holds and not clear:
-                verdict += " (but within the seeds' spread)"
-            lines.append(f"- **{claim}: {verdict}.** {numbers}")
-    else:
-        lines.append("Not checked: the claims compare all five methods.")
-    figure_link = os.path.relpath(figure_path, os.path.dirname(_RESULTS.value))
-    lines += [
-        "",
-        "## Comparison",
-        "",
-        f"![one row per test photo]({figure_link})",
-        "",
-        "Columns: source photo | "
-        + " | ".join(NAMES[m] for m in ORDER if m in table)
-        + " | ground truth (seed 0).",
-        "",
-        "## Training runs",
-        "",
-        "| run | wall time |",
-        "|---|---|",
-    ]
-    lines += [f"| {k} | {v / 60:.1f} min |" for k, v in sorted(runs.items())]
-    lines += ["", "## The shared config", "", "```", config_text, "```", ""]
+    results_dir = os.path.dirname(_RESULTS.value)
     # Hand-written findings, kept across reruns: docs/results/table3.md's are
     # docs/results/table3_notes.md; another report's are its own <name>_notes.md.
-    notes = os.path.splitext(_RESULTS.value)[0] + "_notes.md"
-    if os.path.isfile(notes):
-        with open(notes) as file:
-            lines += [file.read().strip(), ""]
-    return "\n".join(lines)
+    notes_path = os.path.splitext(_RESULTS.value)[0] + "_notes.md"
+    notes = ""
+    if os.path.isfile(notes_path):
+        with open(notes_path) as file:
+            notes = file.read()
+    return table3_lib.report(
+        table,
+        header=header,
+        chance=chance_line(records_dir),
+        paper_link=os.path.relpath(os.path.join(ROOT, "docs", "paper.md"), results_dir),
+        figure_link=os.path.relpath(figure_path, results_dir),
+        runs=runs,
+        config_text=config_text,
+        notes=notes,
+    )
 
 
 def main(argv):
@@ -339,8 +260,15 @@ def main(argv):
     from pldt_tf import visualize
 
     os.makedirs(os.path.dirname(_FIGURE.value) or ".", exist_ok=True)
+    columns = [
+        (workdirs["c_rf_dd"], RETRIEVAL)
+        if m == RETRIEVAL
+        else (workdirs[m], "converter")
+        for m in ORDER
+        if m in workdirs or (m == RETRIEVAL and retrieval)
+    ]
     visualize.save_png(
-        _FIGURE.value, comparison_figure(workdirs, _FIGURE_ROWS.value, retrieval)
+        _FIGURE.value, table3_lib.comparison_figure(columns, _FIGURE_ROWS.value)
     )
     from pldt_tf.training import workdir as workdir_lib
 

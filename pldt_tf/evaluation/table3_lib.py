@@ -181,26 +181,50 @@ def clearly(better: tuple, worse: tuple, higher: bool) -> bool:
     return gap > better[1] + worse[1]
 
 
-# docs/research/upsampling.md states this rule before the measurement.
-UPSAMPLING_RULE = {
-    "less noise": (("background_speckle", False),),
-    "better capture": (("color_match", True), ("retrieval_top5", True)),
-    "nothing clearly worse": (
-        ("probe_on_generated/category", True),
-        ("probe_on_generated/primary_color", True),
-        ("probe_on_generated/pattern", True),
-        ("realism_frechet", False),
-        ("rmse", False),
-        ("c_ssim", True),
-    ),
+# The rules of the studies that ask whether an option of ours beats the
+# paper's C+RF+DD, each stated in its docs/research page before the
+# measurement: (part, ((metric, higher is better), ...)). "nothing clearly
+# worse" is met when no metric of it is clearly worse; every other part when
+# each of its metrics is clearly better.
+RULES = {
+    # docs/research/upsampling.md
+    "upsampling": {
+        "less noise": (("background_speckle", False),),
+        "better capture": (("color_match", True), ("retrieval_top5", True)),
+        "nothing clearly worse": (
+            ("probe_on_generated/category", True),
+            ("probe_on_generated/primary_color", True),
+            ("probe_on_generated/pattern", True),
+            ("realism_frechet", False),
+            ("rmse", False),
+            ("c_ssim", True),
+        ),
+    },
+    # docs/research/pixel_loss.md
+    "pixel_loss": {
+        "draws the category": (("probe_on_generated/category", True),),
+        "less noise": (("background_speckle", False),),
+        "nothing clearly worse": (
+            ("probe_on_generated/primary_color", True),
+            ("probe_on_generated/pattern", True),
+            ("color_match", True),
+            ("realism_frechet", False),
+            ("retrieval_top5", True),
+            ("rmse", False),
+            ("c_ssim", True),
+        ),
+    },
 }
+# Among several candidates that win, the one adopted: the highest mean of
+# this metric (None: the rule compares one candidate).
+TIE_BREAKS = {"upsampling": None, "pixel_loss": "probe_on_generated/category"}
 
 
-def upsampling_verdict(paper: dict, candidate: dict) -> tuple[bool, list[str]]:
-    """Applies the rule to two tables' C+RF+DD rows ({metric: (mean, std,
+def verdict(rule: str, paper: dict, candidate: dict) -> tuple[bool, list[str]]:
+    """Applies ``RULES[rule]`` to two C+RF+DD rows ({metric: (mean, std,
     n)}): (whether the candidate wins, one sentence per part)."""
     lines, wins = [], True
-    for part, checks in UPSAMPLING_RULE.items():
+    for part, checks in RULES[rule].items():
         if part == "nothing clearly worse":
             losses = [
                 key
@@ -224,3 +248,175 @@ def upsampling_verdict(paper: dict, candidate: dict) -> tuple[bool, list[str]]:
         wins = wins and held
         lines.append(f"{part}: {'holds' if held else 'does not hold'} ({detail})")
     return wins, lines
+
+
+# --------------------------------------------------------------------------
+# Reports.
+
+
+def cell(entry: tuple) -> str:
+    """``mean ± std`` with three decimals, or none for large figures."""
+    mean, std = entry[0], entry[1]
+    return f"{mean:.3f} ± {std:.3f}" if abs(mean) < 10 else f"{mean:.0f} ± {std:.0f}"
+
+
+def metric_rows(columns: list[dict], bold_best: bool = True) -> list[str]:
+    """One Markdown row per metric of ``METRICS`` that every column has;
+    ``columns``: rows {metric: (mean, std, n)}, in order. With
+    ``bold_best``, the best mean of a metric with a direction is bold."""
+    lines = []
+    for key, label, higher in METRICS:
+        if not all(key in column for column in columns):
+            continue
+        means = [column[key][0] for column in columns]
+        best = None
+        if bold_best and higher is not None:
+            best = means.index(max(means) if higher else min(means))
+        cells = [
+            f"**{cell(column[key])}**" if index == best else cell(column[key])
+            for index, column in enumerate(columns)
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def evaluation_is_current(cached: dict | None, step: int, max_sources: int) -> bool:
+    """Whether a stored evaluation can stand for a run: it scored the final
+    ``step`` on the same number of test photos, with every metric of
+    ``METRICS`` (older evaluations lack the newer ones)."""
+    if not cached or (cached["step"], cached.get("max_sources")) != (
+        step,
+        max_sources,
+    ):
+        return False
+    return all(_has(cached["scores"], key) for key, _, _ in METRICS)
+
+
+def _has(scores: dict, key: str) -> bool:
+    try:
+        get(scores, key)
+    except KeyError:
+        return False
+    return True
+
+
+def study_report(tables: dict[str, dict], rule: str, paper_label: str) -> str:
+    """The figures of several Table 3 runs side by side and ``rule`` applied
+    to each candidate's C+RF+DD against ``tables[paper_label]``'s.
+
+    ``tables``: {label: {method: {metric: (mean, std, n)}}} (each the
+    ``table3.json`` of a ``tools/table3.py`` run). Columns go by method, then
+    by table; every table but the paper's with a C+RF+DD row is a candidate.
+    """
+    columns = [
+        (f"{NAMES[method]}, {label}", table[method])
+        for method in ORDER
+        for label, table in tables.items()
+        if method in table
+    ]
+    lines = [
+        "| metric | " + " | ".join(name for name, _ in columns) + " |",
+        "|---|" + "---|" * len(columns),
+        *metric_rows([row for _, row in columns], bold_best=False),
+    ]
+    paper = tables[paper_label]["c_rf_dd"]
+    winners = []
+    for label, table in tables.items():
+        if label == paper_label or "c_rf_dd" not in table:
+            continue
+        wins, parts = verdict(rule, paper, table["c_rf_dd"])
+        lines += ["", f"The rule, for C+RF+DD ({label} against {paper_label}):", ""]
+        lines += [f"- {part}" for part in parts]
+        lines += ["", f"**{label} {'wins' if wins else 'does not win'}.**"]
+        if wins:
+            winners.append(label)
+    tie_break = TIE_BREAKS[rule]
+    if tie_break and len(winners) > 1:
+        chosen = max(winners, key=lambda w: tables[w]["c_rf_dd"][tie_break][0])
+        lines += ["", f"Adopted among the winners (highest {tie_break}): **{chosen}**."]
+    return "\n".join(lines)
+
+
+def report(
+    table: dict,
+    *,
+    header: str,
+    chance: str,
+    paper_link: str,
+    figure_link: str,
+    runs: dict[str, float],
+    config_text: str,
+    notes: str = "",
+) -> str:
+    """The Markdown report of ``tools/table3.py``: ``header`` (the command,
+    machine and protocol paragraphs), the table with the best of each
+    metric in bold, the paper's claims, the figure, the runs' wall times,
+    the shared config and the hand-written ``notes``."""
+    present = [m for m in ORDER if m in table]
+    lines = [
+        header,
+        "",
+        "| metric | " + " | ".join(NAMES[m] for m in present) + " |",
+        "|---|" + "---|" * len(present),
+        *metric_rows([table[m] for m in present]),
+        "",
+        chance,
+        "",
+        "## The paper's claims",
+        "",
+        f"As [the paper states them]({paper_link}#evaluation).",
+        "",
+    ]
+    if all(m in table for m in ORDER):
+        for claim, holds, numbers, clear in claims(table):
+            verdict_text = "holds" if holds else "does not hold"
+            if holds and not clear:
+                verdict_text += " (but within the seeds' spread)"
+            lines.append(f"- **{claim}: {verdict_text}.** {numbers}")
+    else:
+        lines.append("Not checked: the claims compare all five methods.")
+    lines += [
+        "",
+        "## Comparison",
+        "",
+        f"![one row per test photo]({figure_link})",
+        "",
+        "Columns: source photo | "
+        + " | ".join(NAMES[m] for m in present)
+        + " | ground truth (seed 0).",
+        "",
+        "## Training runs",
+        "",
+        "| run | wall time |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {v / 60:.1f} min |" for k, v in sorted(runs.items())]
+    lines += ["", "## The shared config", "", "```", config_text, "```", ""]
+    if notes:
+        lines += [notes.strip(), ""]
+    return "\n".join(lines)
+
+
+def comparison_figure(columns: list[tuple[str, str]], rows: int):
+    """Rows of test photos: source | one drawing per column | ground truth.
+
+    ``columns``: (training workdir, ``"converter"`` for its converter's
+    drawings or ``RETRIEVAL`` for the training product its D_A picks).
+    """
+    from pldt_tf import visualize
+    from pldt_tf.evaluation import evaluate_lib
+    from pldt_tf.training import workdir as workdir_lib
+
+    drawings, source, target = [], None, None
+    for workdir, method in columns:
+        config = workdir_lib.load_config(workdir)
+        model, _ = workdir_lib.load_model_and_step(workdir)
+        data = evaluate_lib.generate_split(
+            model.converter, config.records_dir, "test", config.direction
+        )
+        data = {k: v[:rows] for k, v in data.items()}
+        if method == RETRIEVAL:
+            data = evaluate_lib.dd_retrieval(model, config.records_dir, data, rows)
+        drawings.append(data["generated"])
+        source, target = data["source"], data["target"]
+    return visualize.grid([source, *drawings, target], columns=1)
