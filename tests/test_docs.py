@@ -79,3 +79,21 @@ def test_nothing_cites_documents_outside_the_repository():
         if re.search(r"SPEC\s§|\.\./shared", text):
             offenders.append(path)
     assert not offenders, offenders
+
+
+REPO_PATH = re.compile(
+    r"(?<![\w./-])((?:pldt_tf|tools|tests|configs|docs)/[\w./-]*\w\.(?:py|md|flags|json|png|txt|csv))\b"
+)
+
+
+def test_every_repository_path_named_exists():
+    """A path such as pldt_tf/perf/flops.py, named in a Markdown file, a
+    docstring or a comment, names a file the repository holds."""
+    missing = []
+    for doc in _tracked("*.md") + _tracked("*.py") + _tracked("*.flags"):
+        with open(os.path.join(ROOT, doc), encoding="utf-8") as file:
+            text = file.read()
+        for path in sorted(set(REPO_PATH.findall(text))):
+            if not os.path.exists(os.path.join(ROOT, path)):
+                missing.append(f"{doc}: {path}")
+    assert not missing, "\n".join(missing)

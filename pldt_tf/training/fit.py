@@ -100,8 +100,8 @@ def _restore(config, checkpoint) -> None:
     except (ValueError, AssertionError) as error:
         raise errors.UserError(
             f"{latest} does not fit the model these flags build ({error}). "
-            "Flags that change the networks or optimizers (--width, --method, "
-            "--optimizer, --precision, --direction) must stay as in "
+            "Flags that change the networks or optimizers (--width, "
+            "--upsampling, --method, --optimizer, --precision) must stay as in "
             f"{os.path.join(config.workdir, 'config.json')}; or train into a "
             "new --workdir."
         ) from None
