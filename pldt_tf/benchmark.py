@@ -237,7 +237,7 @@ def _measure_train(records_dir: str, results: dict) -> None:
         if _PHASES.value and _SELECTION.value == "per_case":
             seconds = benchmark_lib.phase_seconds(model, first, _REPEATS.value)
             for name, value in seconds.items():
-                phase = getattr(step_flops, name) * batch / value / 1e9
+                phase = step_flops.phase(name) * batch / value / 1e9
                 results[f"train/{precision}/phase/{name}_s"] = value
                 _row(
                     f"  phase {name}",

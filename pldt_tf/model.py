@@ -125,11 +125,13 @@ class PixelTerm:
 class Method:
     """What a method trains: the adversaries (keys of ``ADVERSARIES``, in
     update order), whether D_A is shown unassociated pairs, and the pixel
-    term the converter adds (None: none)."""
+    term the converter adds (None: none); ``summary`` is its ``--method``
+    help."""
 
     adversaries: tuple[str, ...]
     unassociated: bool = True
     pixel: PixelTerm | None = None
+    summary: str = ""
 
     def with_pixel(self, loss: str, weight: float) -> Method:
         """This method plus a pixel term (``loss="none"``: unchanged)."""
@@ -152,10 +154,14 @@ class Method:
 
 # Paper Table 2.
 METHODS = {
-    "c_rf_dd": Method(adversaries=("real_fake", "domain")),
-    "c_rf": Method(adversaries=("real_fake",)),
-    "c_mse": Method(adversaries=(), pixel=PixelTerm("mse", 1.0)),
-    "c_rf_dd_neg": Method(adversaries=("real_fake", "domain"), unassociated=False),
+    "c_rf_dd": Method(("real_fake", "domain"), summary="ours: D_R and D_A"),
+    "c_rf": Method(("real_fake",), summary="D_R only"),
+    "c_mse": Method((), pixel=PixelTerm("mse", 1.0), summary="pixel loss only"),
+    "c_rf_dd_neg": Method(
+        ("real_fake", "domain"),
+        unassociated=False,
+        summary="D_A never sees unassociated pairs",
+    ),
 }
 
 

@@ -39,6 +39,8 @@ def test_train_step_flops_golden_values():
     assert 1e-5 * per_case.total > flops.PIXEL_TERM_FLOPS
     assert c_mse.update("real_fake") == c_mse.update("domain") == 0
     assert c_mse.discriminator_updates == ()
+    assert per_case.phase("domain_update") == per_case.update("domain") > 0
+    assert per_case.phase("converter_update") == per_case.converter_update
     with pytest.raises(ValueError, match="method"):
         flops.train_step_flops(1.0, "c_gan")
 

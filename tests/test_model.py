@@ -124,9 +124,8 @@ def test_pixel_term_adds_its_weighted_loss(pixel_loss, selection):
 
 
 def test_c_mse_is_the_mse_term_alone():
-    assert model_lib.METHODS["c_mse"] == model_lib.Method(
-        adversaries=(), pixel=model_lib.PixelTerm("mse", 1.0)
-    )
+    c_mse = model_lib.METHODS["c_mse"]
+    assert (c_mse.adversaries, c_mse.pixel) == ((), model_lib.PixelTerm("mse", 1.0))
     batch = _batch()
     model = _model(method="c_mse")
     generated = model.converter(batch["source"], training=True)

@@ -76,6 +76,13 @@ class StepFlops:
         """One discriminator's update (0 if the method does not train it)."""
         return dict(self.discriminator_updates).get(adversary, 0)
 
+    def phase(self, name: str) -> int:
+        """A phase by the benchmark's name: ``converter_forward``,
+        ``<adversary>_update`` or ``converter_update``."""
+        if name in ("converter_forward", "converter_update"):
+            return getattr(self, name)
+        return self.update(name.removesuffix("_update"))
+
     @property
     def total(self) -> int:
         return (
