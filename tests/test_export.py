@@ -229,3 +229,40 @@ def test_serving_refuses_images_over_the_pixel_budget_before_decoding(
     with pytest.raises(tf.errors.InvalidArgumentError, match="together, over"):
         serving(images=tf.constant([small] * 11))  # 110,000 pixels
     assert serving(images=tf.constant([small] * 10))["image"].shape[0] == 10
+
+
+@pytest.mark.slow
+def test_a_pixel_term_workdir_trains_exports_and_reloads(synthetic_data, tmp_path):
+    """C+RF+DD + 100·L1 (beyond the paper): the workdir restores, its export
+    loads and draws what its converter draws, and the export tool takes it."""
+    from train_fixtures import tiny_config
+
+    from pldt_tf.training import fit
+
+    config = tiny_config(
+        synthetic_data[1],
+        tmp_path / "hybrid",
+        epochs=1,
+        decay_epochs=0,
+        pixel_loss="l1",
+        pixel_weight=100.0,
+    )
+    fit.train(config)
+    assert workdir_lib.load_config(config.workdir).pixel_loss == "l1"
+    model, step = workdir_lib.load_model_and_step(config.workdir)
+    assert model.spec.pixel.weight == 100.0
+    path = export_lib.export(model.converter, str(tmp_path / "exports"), "pldt", step)
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
+    served = tf.saved_model.load(path).signatures["transfer_float"](
+        images=tf.constant(images)
+    )["image"]
+    expected = model.converter(images, training=False)
+    np.testing.assert_allclose(served.numpy(), np.asarray(expected), atol=1e-5)
+    result = run_tool(
+        "-m",
+        "pldt_tf.export",
+        f"--workdir={config.workdir}",
+        f"--export_dir={tmp_path / 'cli'}",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert os.path.isfile(tmp_path / "cli" / "pldt" / str(step) / "saved_model.pb")
