@@ -232,7 +232,7 @@ def test_one_unavailable_metric_never_costs_the_report(
     scores = results["scores"]
     assert scores["realism_frechet"] is None
     assert "at least 2 images" in results["unavailable"]["realism_frechet"]
-    for key in ("rmse", "c_ssim", "color_match", "retrieval_top1"):
+    for key in ("rmse", "c_ssim", "color_match", "color_agreement", "retrieval_top1"):
         assert np.isfinite(scores[key]), key
     with open(os.path.join(workdir, "evaluation-test.md")) as file:
         assert "| realism_frechet | unavailable: a covariance" in file.read()
@@ -257,6 +257,7 @@ def test_evaluate_product_to_human_end_to_end(synthetic_data, tmp_path):
     scores = results["scores"]
     assert results["direction"] == "product_to_human"
     assert "color_match" not in scores and "retrieval_top1" not in scores
+    assert "color_agreement" not in scores
     assert 0 <= scores["rmse_nearest_photo"] <= 1
     assert -1 <= scores["c_ssim_nearest_photo"] <= 1
     assert np.isfinite(scores["realism_frechet"])

@@ -75,6 +75,29 @@ def test_colour_match_is_the_share_of_equal_dominant_colours():
     assert matches.mean() == 0.5
 
 
+def test_lab_matches_scikit_image():
+    from skimage.color import rgb2lab
+
+    rgb = np.random.default_rng(0).uniform(0, 1, (50, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        metrics.srgb_to_lab(rgb).numpy(), rgb2lab(rgb), atol=0.02
+    )
+
+
+@pytest.mark.parametrize("mode", ["eager", "tf_function"])
+def test_colour_agreement_is_within_the_stated_delta_e(mode):
+    red, blue = _garment([0.9, 0.1, 0.1]), _garment([0.1, 0.1, 0.8])
+    darker_red = _garment([0.8, 0.1, 0.1])  # ΔE*ab about 6: the same colour
+    generated = np.stack([red, red, blue, np.ones((64, 64, 3))]).astype(np.float32)
+    target = np.stack([darker_red, blue, blue, red]).astype(np.float32)
+    fn = metrics.color_agreement
+    if mode == "tf_function":
+        fn = tf.function(fn)
+    np.testing.assert_array_equal(fn(generated, target).numpy(), [1, 0, 1, 0])
+    # The threshold is the stated one: a tighter one splits the two reds.
+    assert float(metrics.color_agreement(red[None], darker_red[None], 3.0)[0]) == 0
+
+
 def test_high_frequency_energy_sees_speckle_not_flat_areas():
     flat = np.full((1, 64, 64, 3), 0.5, np.float32)
     speckled = flat + np.random.default_rng(0).normal(0, 0.1, flat.shape)

@@ -81,9 +81,18 @@ def test_evaluation_without_labels_says_what_it_skipped(trained):
     records_dir, workdirs = trained
     results = evaluate_lib.evaluate(workdirs["human_to_product"], probe_epochs=1)
     scores = results["scores"]
-    for key in ("rmse", "c_ssim", "retrieval_top1", "retrieval_top5"):
+    for key in (
+        "rmse",
+        "c_ssim",
+        "color_agreement",
+        "retrieval_top1",
+        "retrieval_top5",
+    ):
         assert np.isfinite(scores[key]), key
     assert np.isfinite(scores["realism_frechet"])
+    # Not the synthetic set: no palette to name its colours by.
+    assert scores["color_match"] is None
+    assert "12-colour palette" in results["unavailable"]["color_match"]
     for key in ("probe_on_generated", "probe_on_real_products"):
         assert scores[key] is None
         assert "no attribute column" in results["unavailable"][key]

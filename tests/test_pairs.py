@@ -64,8 +64,12 @@ def test_lookbook_folder_and_its_manifest_give_byte_identical_records(
     shards = _tfrecords(tmp_path / "a")
     assert shards and shards == _tfrecords(tmp_path / "b")
     assert from_folder["splits"] == from_manifest["splits"]
-    assert from_folder["dropped_products"] == from_manifest["dropped_products"]
-    assert from_manifest["dropped_products"]["no_photos"] == expected["no_photos"]
+    assert from_folder["dropped_products"]["no_photos"] == expected["no_photos"]
+    # The manifest's report names them as the manifest does (zeros first).
+    assert from_manifest["dropped_products"] == {
+        why: [f"{n:06d}" for n in numbers]
+        for why, numbers in from_folder["dropped_products"].items()
+    }
     # The manifest lists no misnamed files: it skips only the unreadable ones.
     unreadable = [s for s in from_folder["skipped_files"] if s["file"] != "pairs.csv"]
     unreadable = [s for s in unreadable if lookbook.parse_filename(s["file"])]
@@ -200,8 +204,12 @@ def test_contradictions_are_resolved_by_the_stated_rules(tmp_path):
     path = fx.write_csv(str(root / "pairs.csv"), HEADER + ["category"], rows + added)
     data = pairs.read_manifest(path)
     found = {c["kind"]: c for c in data.report["contradictions"]}
-    assert set(found) == set(pairs.RULES)
+    (several,) = data.report["several_product_images"]  # information, kept apart
+    assert set(found) == set(pairs.RULES) - {"several_product_images"}
+    found["several_product_images"] = several
     assert all(c["rule"] == pairs.RULES[c["kind"]] for c in found.values())
+    assert data.counts["contradictions"] == 4
+    assert data.counts["products_with_several_images"] == 1
     assert found["several_product_images"]["files"] == [back, "products/shirt A.jpg"]
     a_lines = [line[tuple(r)] for r in rows if r[1] == "shirt A"]
     assert found["several_product_images"]["rows"] == [*a_lines, len(rows) + 2]
@@ -228,10 +236,14 @@ def test_contradictions_are_resolved_by_the_stated_rules(tmp_path):
     assert pairs.RULES["photo_of_several_products"] in reasons[photos("shirt C")[0]]
     # Built, shirts E and F have no product image left: dropped, reported.
     manifest = records.build_records(data, str(tmp_path / "rec"), OPTIONS)
-    assert manifest["dropped_products"]["no_product_image"] == [
-        number["shirt E"],
-        number["shirt F"],
-    ]
+    # Named as the manifest names them, in the report and the summary.
+    assert manifest["dropped_products"]["no_product_image"] == ["shirt E", "shirt F"]
+    assert "dropped without a product image: shirt E, shirt F" in records.summary(
+        manifest
+    )
+    assert "1 products with several product images (all kept" in records.summary(
+        manifest
+    )
 
 
 def test_duplicate_rows_count_once_and_are_reported(tmp_path):

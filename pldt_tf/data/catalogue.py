@@ -88,6 +88,13 @@ class Catalogue:
     report: dict = dataclasses.field(default_factory=dict)
     attributes_csv: bytes | None = None
 
+    def source_id(self, number: int) -> int | str:
+        """A product as its source names it: the manifest's id for a records
+        number (``report["product_ids"]``), the number itself when that is
+        the id (LookBook's, or a manifest's whole-number ids)."""
+        given = self.report.get("product_ids", {}).get(str(number), number)
+        return number if given == str(number) else given
+
     def path(self, entry: ImageEntry) -> str:
         """The file to read for ``entry`` (an absolute name is kept)."""
         return os.path.join(self.root, entry.name)

@@ -342,8 +342,10 @@ def read_manifest(path: str, allow_outside: bool = False) -> catalogue.Catalogue
 
     Returns:
       A ``Catalogue`` whose ``report`` holds ``skipped_rows``,
-      ``duplicate_rows``, ``contradictions`` (each with its ``rule``) and
-      ``product_ids`` (records number → the manifest's id).
+      ``duplicate_rows``, ``contradictions`` (each with its ``rule``),
+      ``several_product_images`` (products with several shots, all kept:
+      information, not a contradiction) and ``product_ids`` (records
+      number → the manifest's id).
 
     Raises:
       MissingInputError: the file does not exist.
@@ -364,6 +366,9 @@ def read_manifest(path: str, allow_outside: bool = False) -> catalogue.Catalogue
     )
     for item in found:
         item["rule"] = RULES[item["kind"]]
+    # Several shots of one product are normal: information, not a contradiction.
+    several = [item for item in found if item["kind"] == "several_product_images"]
+    found = [item for item in found if item["kind"] != "several_product_images"]
     if found:
         kinds = collections.Counter(item["kind"] for item in found)
         logging.warning(
@@ -371,6 +376,12 @@ def read_manifest(path: str, allow_outside: bool = False) -> catalogue.Catalogue
             path,
             len(found),
             ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())),
+        )
+    if several:
+        logging.info(
+            "%s: %d products have several product images; all are kept as targets",
+            path,
+            len(several),
         )
     return catalogue.Catalogue(
         root=root,
@@ -382,6 +393,7 @@ def read_manifest(path: str, allow_outside: bool = False) -> catalogue.Catalogue
             "skipped_rows": len(rows.skipped_rows),
             "duplicate_rows": len(rows.duplicates),
             "contradictions": len(found),
+            "products_with_several_images": len(several),
             "products_listed": len(rows.products),
             "images_listed": len(entries),
         },
@@ -394,6 +406,7 @@ def read_manifest(path: str, allow_outside: bool = False) -> catalogue.Catalogue
             "skipped_rows": rows.skipped_rows,
             "duplicate_rows": rows.duplicates,
             "contradictions": found,
+            "several_product_images": several,
             "product_ids": {str(n): pid for pid, n in sorted(numbers.items())},
         },
         attributes_csv=attributes,

@@ -369,7 +369,11 @@ def build_records(
             "skipped_files": sorted(
                 [*data.skipped, *unreadable], key=lambda s: s["file"]
             ),
-            "dropped_products": dropped,
+            # As the source names them (a manifest's ids, not records numbers).
+            "dropped_products": {
+                why: [data.source_id(n) for n in numbers]
+                for why, numbers in dropped.items()
+            },
             **data.report,
             "splits": {},
         }
@@ -440,7 +444,7 @@ def split_files(records_dir: str, split: str, kind: str = "triplet") -> list[str
 def summary(manifest: dict) -> str:
     """A few human-readable lines about a records folder."""
     counts = manifest["counts"]
-    source = manifest.get("pairs_csv", manifest["source_dir"])
+    source = errors.shown_path(manifest.get("pairs_csv", manifest["source_dir"]))
     lines = [
         f"{counts['products']} products ({counts['product_images']} product images, "
         f"{counts['photos']} photos) from {source}",
@@ -448,14 +452,30 @@ def summary(manifest: dict) -> str:
         f"{counts['dropped_products_no_photos']} products without photos and "
         f"{counts['dropped_products_no_product_image']} without a product image",
     ]
+    for why, label in (
+        ("no_photos", "without photos"),
+        ("no_product_image", "without a product image"),
+    ):
+        dropped = manifest["dropped_products"][why]
+        if dropped:
+            shown = ", ".join(str(pid) for pid in dropped[:10])
+            more = f" and {len(dropped) - 10} more" if len(dropped) > 10 else ""
+            lines.append(f"  dropped {label}: {shown}{more}")
     if "pairs_csv" in manifest:
         kinds = collections.Counter(c["kind"] for c in manifest["contradictions"])
         listed = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+        several = counts.get("products_with_several_images", 0)
         lines.append(
             f"manifest: {counts['manifest_rows']} rows, skipped "
             f"{counts['skipped_rows']}, {counts['duplicate_rows']} duplicates, "
             f"{counts['contradictions']} contradictions"
             + (f" ({listed}; rules in dataset.json)" if kinds else "")
+            + (
+                f"; {several} products with several product images (all kept "
+                "as targets)"
+                if several
+                else ""
+            )
         )
         for row in manifest["skipped_rows"][:10]:
             lines.append(f"  skipped row {row['row']}: {row['reason']}")

@@ -143,13 +143,28 @@ def _unavailable(scores: dict) -> dict:
     return missing
 
 
-def pixel_scores(generated: np.ndarray, target: np.ndarray) -> dict:
+NOT_SYNTHETIC_PALETTE = (
+    "color_match names garment colours by the synthetic set's 12-colour "
+    "palette, and these records are not the synthetic set: see "
+    "color_agreement, which needs no palette"
+)
+
+
+def pixel_scores(generated: np.ndarray, target: np.ndarray, palette: bool) -> dict:
+    """Scores of the drawings against their targets; ``palette``: the data
+    are the synthetic set, whose colours ``color_match`` names."""
     g, t = metrics.to_unit_interval(generated), metrics.to_unit_interval(target)
-    palette = tf.constant(np.array(list(synthetic.COLORS.values()), np.float32) / 255)
+    colors = tf.constant(np.array(list(synthetic.COLORS.values()), np.float32) / 255)
+    color_match = (
+        float(tf.reduce_mean(metrics.color_match(g, t, colors)))
+        if palette
+        else Unavailable(NOT_SYNTHETIC_PALETTE)
+    )
     return {
         "rmse": float(tf.reduce_mean(metrics.rmse(g, t))),
         "c_ssim": float(tf.reduce_mean(metrics.c_ssim(g, t))),
-        "color_match": float(tf.reduce_mean(metrics.color_match(g, t, palette))),
+        "color_match": color_match,
+        "color_agreement": float(tf.reduce_mean(metrics.color_agreement(g, t))),
         # Noise: high-frequency energy against the real products' (1: as
         # much as real product shots), and speckle on the white background.
         "noise_hf_ratio": float(
@@ -337,13 +352,15 @@ def evaluate(
         data = {k: v[:max_sources] for k, v in data.items()}
     if method == "dd_retrieval":
         data = dd_retrieval(model, records_dir, data, max_queries)
-    scores = pixel_scores(data["generated"], data["target"])
+    found = probe_lib.attribute_table(records_dir)
+    synthetic_set = found is not None and probe_lib.is_synthetic(found[0])
+    scores = pixel_scores(data["generated"], data["target"], synthetic_set)
     human_to_product = config.direction == "human_to_product"
     if human_to_product:
         scores.update(probe_scores(records_dir, split, data, probe_epochs))
         scores.update(retrieval_scores(records_dir, split, data))
-    else:
-        del scores["color_match"]  # the photos' colours are not the garment's
+    else:  # the photos' colours are not the garment's
+        del scores["color_match"], scores["color_agreement"]
         scores.update(nearest_photo_scores(data))
         scores.update(photo_realism(records_dir, data, probe_epochs))
     confusion = scores.pop(CONFUSION, None)  # counts, not a score
