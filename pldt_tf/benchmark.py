@@ -38,7 +38,7 @@ import time
 
 from absl import app, flags
 
-from pldt_tf import cli
+from pldt_tf import cli, storage
 from pldt_tf.perf import benchmark_lib
 
 SECTIONS = ("ceiling", "train", "pipeline", "inference", "memory")
@@ -410,7 +410,7 @@ def main(argv):
     results["seconds"] = time.perf_counter() - start
     print(f"\n{results['seconds'] / 60:.1f} min")
     if _JSON.value:
-        with open(_JSON.value, "w") as file:
+        with storage.open_file(_JSON.value, "w") as file:
             json.dump(results, file, indent=1)
         print("Figures written to", _JSON.value)
 

@@ -26,7 +26,10 @@ class OutputExistsError(UserError, FileExistsError):
 
 def shown_path(path: str) -> str:
     """A path as a message shows it: relative to the working folder when it
-    lies inside it (what the user typed from there), absolute otherwise."""
+    lies inside it (what the user typed from there), absolute otherwise; a
+    URL (``gs://...``, ``storage.is_url``) as it is."""
+    if "://" in path:
+        return path
     absolute = os.path.abspath(path)
     relative = os.path.relpath(absolute)
     return absolute if relative.startswith(os.pardir) else relative

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
+
+from pldt_tf import storage
 
 _GAP = 2
 
@@ -55,4 +58,8 @@ def triplet_grid(sources, generated, targets, columns: int = 4, scale: int = 2):
 
 
 def save_png(path: str, image: np.ndarray) -> None:
-    Image.fromarray(image).save(path)
+    """Writes ``image`` as a PNG to a local path or a TensorFlow filesystem
+    URL (``storage``)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    storage.write_bytes(path, buffer.getvalue())

@@ -14,3 +14,6 @@ def test_shown_path_is_relative_inside_the_working_folder(tmp_path, monkeypatch)
     assert errors.shown_path("data/shop") == os.path.join("data", "shop")
     outside = tmp_path.parent / "elsewhere.csv"
     assert errors.shown_path(str(outside)) == str(outside)
+    assert errors.shown_path("gs://bucket/w/final_samples.png") == (
+        "gs://bucket/w/final_samples.png"
+    )

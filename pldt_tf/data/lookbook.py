@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 
-from pldt_tf import errors
+from pldt_tf import errors, storage
 from pldt_tf.data import catalogue
 
 FILENAME_PATTERN = re.compile(
@@ -48,30 +48,43 @@ def list_folder(
     Raises:
       FileNotFoundError: if ``folder`` is not a directory.
     """
-    if not os.path.isdir(folder):
+    folder = os.fspath(folder)
+    if not storage.isdir(folder):
         raise errors.MissingInputError(
             f"LookBook folder {os.fspath(folder)!r} does not exist or is not a "
             "directory. Pass the folder holding PID######_CLEAN#_IID######.jpg "
             "files, or generate the synthetic one with tools/make_synthetic.py."
         )
     entries, skipped = [], []
-    with os.scandir(folder) as scan:
-        for item in sorted(scan, key=lambda item: item.name):
-            if not item.is_file():
-                skipped.append({"file": item.name, "reason": "not a regular file"})
-                continue
-            entry = parse_filename(item.name)
-            if entry is None:
-                skipped.append(
-                    {
-                        "file": item.name,
-                        "reason": "name does not match "
-                        "PID######_CLEAN[01]_IID######.(jpg|jpeg|png)",
-                    }
-                )
-            else:
-                entries.append(entry)
+    for name, is_file in _folder_entries(folder):
+        if not is_file:
+            skipped.append({"file": name, "reason": "not a regular file"})
+            continue
+        entry = parse_filename(name)
+        if entry is None:
+            skipped.append(
+                {
+                    "file": name,
+                    "reason": "name does not match "
+                    "PID######_CLEAN[01]_IID######.(jpg|jpeg|png)",
+                }
+            )
+        else:
+            entries.append(entry)
     return sorted(entries), skipped
+
+
+def _folder_entries(folder: str) -> list[tuple[str, bool]]:
+    """(name, is a regular file) for each entry of ``folder``, by name."""
+    if storage.is_url(folder):
+        return [
+            (name, not storage.isdir(os.path.join(folder, name)))
+            for name in storage.listdir(folder)
+        ]
+    with os.scandir(folder) as scan:
+        return [
+            (item.name, item.is_file()) for item in sorted(scan, key=lambda i: i.name)
+        ]
 
 
 def read_folder(
@@ -86,12 +99,11 @@ def read_folder(
     """
     attributes = None
     if attributes_file is not None:
-        if not os.path.isfile(attributes_file):
+        if not storage.isfile(attributes_file):
             raise errors.MissingInputError(
                 f"Attributes file {attributes_file!r} not found."
             )
-        with open(attributes_file, "rb") as file:
-            attributes = file.read()
+        attributes = storage.read_bytes(attributes_file)
     entries, skipped = list_folder(folder)
     return catalogue.Catalogue(
         root=os.fspath(folder),
@@ -102,6 +114,6 @@ def read_folder(
             "files_in_folder": len(entries) + len(skipped),
             "images_named_correctly": len(entries),
         },
-        source={"source_dir": os.path.abspath(folder)},
+        source={"source_dir": storage.absolute(os.fspath(folder))},
         attributes_csv=attributes,
     )

@@ -26,11 +26,12 @@ import csv
 import hashlib
 import io
 import os
+import posixpath
 from collections.abc import Iterator, Sequence
 
 from absl import logging
 
-from pldt_tf import errors
+from pldt_tf import errors, storage
 from pldt_tf.data import catalogue
 
 PHOTO, PRODUCT_ID, PRODUCT_IMAGE = "photo", "product_id", "product_image"
@@ -60,14 +61,13 @@ def _fail(path: str, message: str) -> errors.UserError:
 
 def _read_text(path: str) -> tuple[str, str]:
     """The manifest's text and the SHA-256 of its bytes."""
-    if not os.path.isfile(path):
+    if not storage.isfile(path):
         raise errors.MissingInputError(
             f"Pairs manifest {path!r} not found. Pass a CSV with the columns "
             f"{', '.join(REQUIRED_COLUMNS)}, or write one from folders with "
             "tools/folders_to_pairs.py."
         )
-    with open(path, "rb") as file:
-        data = file.read()
+    data = storage.read_bytes(path)
     return decode_csv(path, data), hashlib.sha256(data).hexdigest()
 
 
@@ -138,8 +138,15 @@ def _resolve(cell: str, root: str, allow_outside: bool) -> tuple[str | None, str
     hint = "pass --allow_outside_paths to use files outside the manifest's folder"
     if "\x00" in cell:
         return None, "the path holds a NUL character"
-    if os.path.isabs(cell) and not allow_outside:
+    if (os.path.isabs(cell) or storage.is_url(cell)) and not allow_outside:
         return None, f"absolute path; {hint}"
+    if storage.is_url(root):  # an object store has no links: names decide
+        full = storage.absolute(posixpath.join(root, cell))
+        inside = full.startswith(root.rstrip("/") + "/")
+        relative = full[len(root.rstrip("/")) + 1 :] if inside else None
+        if not inside and not allow_outside:
+            return None, f"leads outside {root} (through '..'); {hint}"
+        return (relative, "") if inside else (full, "")
     full = os.path.normpath(os.path.join(root, cell))
     real_root = os.path.realpath(root)
     inside = os.path.commonpath([os.path.realpath(full), real_root]) == real_root
@@ -351,7 +358,7 @@ def read_manifest(path: str, allow_outside: bool = False) -> catalogue.Catalogue
       MissingInputError: the file does not exist.
       UserError: the file is not UTF-8, is empty, or lacks a required column.
     """
-    root = os.path.dirname(os.path.abspath(path))
+    root = storage.parent(storage.absolute(path))
     rows = _Rows(path, root, allow_outside)
     text, digest = _read_text(path)
     rows.read(text)
@@ -399,7 +406,7 @@ def read_manifest(path: str, allow_outside: bool = False) -> catalogue.Catalogue
         },
         source={
             "source_dir": root,
-            "pairs_csv": os.path.abspath(path),
+            "pairs_csv": storage.absolute(path),
             "pairs_csv_sha256": digest,
         },
         report={

@@ -10,7 +10,7 @@ import os
 from absl import logging
 
 from pldt_tf import config as config_lib
-from pldt_tf import errors
+from pldt_tf import errors, storage
 from pldt_tf.data import catalogue, lookbook, pairs, records, synthetic
 
 
@@ -39,12 +39,12 @@ def source_catalogue(config: config_lib.TrainConfig) -> catalogue.Catalogue:
     if config.pairs_csv:
         return pairs.read_manifest(config.pairs_csv, config.allow_outside_paths)
     lookbook_dir = config.lookbook_dir
-    data_dir = os.path.dirname(os.path.abspath(lookbook_dir))
-    if not os.path.isdir(lookbook_dir):
+    data_dir = storage.parent(storage.absolute(lookbook_dir))
+    if not storage.isdir(lookbook_dir):
         _generate_synthetic(config, data_dir)
     attributes = os.path.join(data_dir, "attributes.csv")
     return lookbook.read_folder(
-        lookbook_dir, attributes if os.path.isfile(attributes) else None
+        lookbook_dir, attributes if storage.isfile(attributes) else None
     )
 
 
@@ -73,7 +73,7 @@ def _generate_synthetic(config: config_lib.TrainConfig, data_dir: str) -> None:
 
 
 def records_available(config: config_lib.TrainConfig) -> bool:
-    return os.path.isfile(os.path.join(config.records_dir, "dataset.json"))
+    return storage.isfile(os.path.join(config.records_dir, records.MANIFEST_NAME))
 
 
 # The flag behind each setting that ``synthetic.json`` records.
@@ -92,7 +92,7 @@ def check_synthetic_settings(config: config_lib.TrainConfig) -> None:
     flags ask for: training would silently use the other data set."""
     if config.synthetic_products <= 0 or not config.lookbook_dir:
         return
-    data_dir = os.path.dirname(os.path.abspath(config.lookbook_dir))
+    data_dir = storage.parent(storage.absolute(config.lookbook_dir))
     expected = synthetic.settings(
         config.synthetic_products,
         config.data_seed,
@@ -124,7 +124,7 @@ def check_data_source(config: config_lib.TrainConfig) -> None:
     if records_available(config):
         return
     lookbook_dir = config.lookbook_dir
-    if lookbook_dir and os.path.isdir(lookbook_dir):
+    if lookbook_dir and storage.isdir(lookbook_dir):
         return
     if config.synthetic_products > 0 and lookbook_dir:
         return
@@ -140,14 +140,14 @@ def check_data_source(config: config_lib.TrainConfig) -> None:
 def _check_pairs_source(config: config_lib.TrainConfig) -> None:
     """Existing records must come from this manifest: training must never
     quietly read another data set's records."""
-    wanted = os.path.realpath(config.pairs_csv)
+    wanted = _real(config.pairs_csv)
     if not records_available(config):
-        if not os.path.isfile(wanted):
+        if not storage.isfile(wanted):
             pairs.read_manifest(config.pairs_csv)  # raises, naming the fix
         return
     manifest = records.load_manifest(config.records_dir)
     built_from = manifest.get("pairs_csv")
-    if built_from is None or os.path.realpath(built_from) != wanted:
+    if built_from is None or _real(built_from) != wanted:
         origin = errors.shown_path(built_from) if built_from else "a LookBook folder"
         raise errors.UserError(
             f"--records_dir={config.records_dir!r} holds records built from "
@@ -163,3 +163,8 @@ def _check_pairs_source(config: config_lib.TrainConfig) -> None:
             f"--output_dir={config.records_dir} --overwrite) or pass a new "
             "--records_dir."
         )
+
+
+def _real(path: str) -> str:
+    """A file's one name: links resolved locally, a URL normalised."""
+    return storage.absolute(path) if storage.is_url(path) else os.path.realpath(path)

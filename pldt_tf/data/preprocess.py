@@ -29,6 +29,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageOps
 
+from pldt_tf import storage
+
 IMAGE_SIZE = 64
 PAD_VALUE = 255
 RESIZE_METHOD = "lanczos3"
@@ -87,10 +89,15 @@ def decode_image_file(
       is empty, unreadable, truncated or too large.
     """
     try:
-        with open(path, "rb") as file:
-            data = file.read()
+        if storage.is_url(path):
+            data = storage.read_bytes(path)
+        else:
+            with open(path, "rb") as file:
+                data = file.read()
     except OSError as error:
         return Decoded(None, f"cannot read file: {error.strerror or error}")
+    except tf.errors.OpError as error:  # through tf.io.gfile
+        return Decoded(None, f"cannot read file: {error.message}")
     return decode_image_bytes(data, max_pixels=max_pixels)
 
 

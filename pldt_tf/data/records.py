@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from pldt_tf import errors
+from pldt_tf import errors, storage
 from pldt_tf.data import atomic, catalogue, preprocess
 
 SCHEMA_VERSION = 1
@@ -336,7 +336,7 @@ def build_records(
             "products are needed to draw negatives from a different product."
         )
 
-    with atomic.atomic_folder(output_dir, options.overwrite) as tmp_dir:
+    with atomic.atomic_folder(output_dir, options.overwrite, MANIFEST_NAME) as tmp_dir:
         manifest = {
             "schema_version": SCHEMA_VERSION,
             **data.source,
@@ -389,26 +389,28 @@ def build_records(
                 options.records_per_shard,
             )
         if data.attributes_csv is not None:
-            with open(os.path.join(tmp_dir, ATTRIBUTES_NAME), "wb") as file:
-                file.write(data.attributes_csv)
+            storage.write_bytes(
+                os.path.join(tmp_dir, ATTRIBUTES_NAME), data.attributes_csv
+            )
             manifest["attributes_file"] = ATTRIBUTES_NAME
-        with open(os.path.join(tmp_dir, MANIFEST_NAME), "w") as file:
-            json.dump(manifest, file, indent=1)
-            file.write("\n")
+        # Last: the completion marker (atomic.atomic_folder).
+        storage.write_text(
+            os.path.join(tmp_dir, MANIFEST_NAME), json.dumps(manifest, indent=1) + "\n"
+        )
     return manifest
 
 
 def load_manifest(records_dir: str) -> dict:
     """Reads ``dataset.json`` from a records folder, with a clear error."""
     path = os.path.join(records_dir, MANIFEST_NAME)
-    if not os.path.isfile(path):
+    if not storage.isfile(path):
         raise errors.MissingInputError(
             f"{path!r} not found: {records_dir!r} is not a complete records "
-            "folder. Build it with tools/build_tfrecords.py --lookbook_dir=... "
-            f"(or --pairs_csv=...) --output_dir={records_dir}."
+            "folder (dataset.json is written last). Build it with "
+            "tools/build_tfrecords.py --lookbook_dir=... (or --pairs_csv=...) "
+            f"--output_dir={records_dir} (--overwrite to replace what is there)."
         )
-    with open(path) as file:
-        manifest = json.load(file)
+    manifest = storage.read_json(path)
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise errors.UserError(
             f"{path!r} has schema_version {manifest.get('schema_version')!r}; "

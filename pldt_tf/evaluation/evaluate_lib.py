@@ -9,14 +9,13 @@ into the workdir.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
 import numpy as np
 import tensorflow as tf
 
-from pldt_tf import errors, metrics, visualize
+from pldt_tf import errors, metrics, storage, visualize
 from pldt_tf.data import pipeline, synthetic
 from pldt_tf.evaluation import probe as probe_lib
 from pldt_tf.evaluation import retrieval
@@ -383,10 +382,8 @@ def evaluate(
     }
     suffix = split if method == "converter" else f"{split}-{method}"
     base = os.path.join(workdir, f"evaluation-{suffix}")
-    with open(f"{base}.json", "w") as file:
-        json.dump(results, file, indent=1)
-    with open(f"{base}.md", "w") as file:
-        file.write(markdown(results))
+    storage.write_json(f"{base}.json", results)
+    storage.write_text(f"{base}.md", markdown(results))
     visualize.save_png(os.path.join(workdir, f"fig4-{suffix}.png"), fig4_sheet(data))
     count = min(16, len(data["source"]))
     visualize.save_png(

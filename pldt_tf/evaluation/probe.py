@@ -28,14 +28,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
+import tempfile
 
 import keras
 import numpy as np
 from absl import logging
 
-from pldt_tf import errors
+from pldt_tf import errors, storage
 from pldt_tf.data import pipeline, records, synthetic
 
 # The synthetic set's heads: what the paper's raters judged (the secondary
@@ -64,9 +66,8 @@ def manifest_key(records_dir: str) -> str:
     identity = {key: value for key, value in manifest.items() if key not in where}
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8"))
     name = manifest.get("attributes_file")
-    if name and os.path.isfile(os.path.join(records_dir, name)):
-        with open(os.path.join(records_dir, name), "rb") as file:
-            digest.update(file.read())
+    if name and storage.isfile(os.path.join(records_dir, name)):
+        digest.update(storage.read_bytes(os.path.join(records_dir, name)))
     return digest.hexdigest()[:16]
 
 
@@ -80,13 +81,13 @@ def attribute_table(records_dir: str) -> tuple[list[str], dict[int, dict]] | Non
     name = records.load_manifest(records_dir).get("attributes_file")
     if not name:
         return None
-    with open(os.path.join(records_dir, name), newline="", encoding="utf-8") as file:
-        reader = csv.DictReader(file)
-        table = {
-            int(row["product_id"]): {k: v for k, v in row.items() if k != "product_id"}
-            for row in reader
-        }
-        columns = [c for c in reader.fieldnames or () if c != "product_id"]
+    text = storage.read_text(os.path.join(records_dir, name))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    table = {
+        int(row["product_id"]): {k: v for k, v in row.items() if k != "product_id"}
+        for row in reader
+    }
+    columns = [c for c in reader.fieldnames or () if c != "product_id"]
     return columns, table
 
 
@@ -242,8 +243,8 @@ def train_probe(
 def load_or_train_probe(records_dir: str, epochs: int = 40) -> keras.Model:
     """The data set's cached probe, trained on first use."""
     path = probe_path(records_dir)
-    if os.path.isfile(path):
-        return keras.saving.load_model(path)
+    if storage.isfile(path):
+        return _load(path)
     logging.info(
         "No attribute probe for this data set yet: training it on the train "
         "split's product images (%d epochs; 7 to 8 minutes on 2 CPU cores for "
@@ -252,10 +253,26 @@ def load_or_train_probe(records_dir: str, epochs: int = 40) -> keras.Model:
         path,
     )
     probe = train_probe(records_dir, epochs, verbose=2)
+    if storage.is_url(path):  # written whole: one object
+        with tempfile.TemporaryDirectory() as folder:
+            probe.save(os.path.join(folder, "probe.keras"))
+            storage.write_bytes(
+                path, storage.read_bytes(os.path.join(folder, "probe.keras"))
+            )
+        return probe
     tmp = f"{path}.tmp.keras"
     probe.save(tmp)
     os.replace(tmp, path)
     return probe
+
+
+def _load(path: str) -> keras.Model:
+    if not storage.is_url(path):
+        return keras.saving.load_model(path)
+    with tempfile.TemporaryDirectory() as folder:
+        local = os.path.join(folder, "probe.keras")
+        storage.write_bytes(local, storage.read_bytes(path))
+        return keras.saving.load_model(local)
 
 
 def predict(probe: keras.Model, images: np.ndarray, batch_size: int = 256) -> dict:

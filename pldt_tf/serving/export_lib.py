@@ -26,11 +26,12 @@ RGB, transparency composited over white, 16-bit scaled to 8-bit.
 from __future__ import annotations
 
 import os
+import tempfile
 
 import keras
 import tensorflow as tf
 
-from pldt_tf import errors
+from pldt_tf import errors, storage
 from pldt_tf.data import atomic, preprocess
 from pldt_tf.serving import exif
 
@@ -262,16 +263,30 @@ def export(
     if version < 0:
         raise errors.UserError(f"version must be a non-negative integer, got {version}")
     final = os.path.join(export_dir, model_name, str(version))
-    # Written beside its final place under a dotted name, which TF Serving's
-    # version watcher ignores, and renamed into place when complete.
-    with atomic.atomic_folder(final, overwrite) as tmp:
-        # keras.export.ExportArchive tracks every Keras variable (batch-norm
-        # statistics included) so that TF1-style loaders — TF Serving,
-        # saved_model_cli run — restore them too.
-        module = ConverterModule(converter, max_pixels, max_request_pixels)
-        archive = keras.export.ExportArchive()
-        archive.track(converter)
-        for name in ("serving_default", "transfer_uint8", "transfer_float"):
-            archive.add_endpoint(name, getattr(module, name))
-        archive.write_out(tmp, verbose=False)
+    # Locally: written beside its final place under a dotted name, which TF
+    # Serving's version watcher ignores, and renamed into place when complete.
+    # On an object store: written locally, then copied in place with
+    # saved_model.pb, which TF Serving and our readers look for, last.
+    with atomic.atomic_folder(final, overwrite, SAVED_MODEL_MARKER) as tmp:
+        if storage.is_url(tmp):
+            with tempfile.TemporaryDirectory() as local:
+                _write_archive(converter, local, max_pixels, max_request_pixels)
+                storage.copy_folder(local, tmp, last=SAVED_MODEL_MARKER)
+        else:
+            _write_archive(converter, tmp, max_pixels, max_request_pixels)
     return final
+
+
+SAVED_MODEL_MARKER = "saved_model.pb"
+
+
+def _write_archive(converter, folder, max_pixels, max_request_pixels) -> None:
+    # keras.export.ExportArchive tracks every Keras variable (batch-norm
+    # statistics included) so that TF1-style loaders — TF Serving,
+    # saved_model_cli run — restore them too.
+    module = ConverterModule(converter, max_pixels, max_request_pixels)
+    archive = keras.export.ExportArchive()
+    archive.track(converter)
+    for name in ("serving_default", "transfer_uint8", "transfer_float"):
+        archive.add_endpoint(name, getattr(module, name))
+    archive.write_out(folder, verbose=False)

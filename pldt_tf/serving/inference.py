@@ -17,9 +17,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
-from pldt_tf import errors
+from pldt_tf import errors, storage, visualize
 from pldt_tf.data import preprocess
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
@@ -29,22 +28,25 @@ TransferFn = Callable[[np.ndarray], np.ndarray]  # uint8 [N,64,64,3] → same
 
 def find_saved_model(path: str) -> str:
     """The SavedModel folder at ``path``, or its highest integer version."""
-    if not os.path.exists(path):
+    if not storage.exists(path):
         raise errors.MissingInputError(
             f"--model={path!r} does not exist: pass an export (python -m "
             "pldt_tf.export writes one) or a training workdir."
         )
-    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+    # saved_model.pb is written last: a version folder without it is not
+    # complete (an export still being written to an object store).
+    if storage.isfile(os.path.join(path, "saved_model.pb")):
         return path
     versions = [
         int(name)
-        for name in (os.listdir(path) if os.path.isdir(path) else [])
-        if name.isdigit() and os.path.isfile(os.path.join(path, name, "saved_model.pb"))
+        for name in (storage.listdir(path) if storage.isdir(path) else [])
+        if name.isdigit() and storage.isfile(os.path.join(path, name, "saved_model.pb"))
     ]
     if not versions:
         raise errors.MissingInputError(
-            f"{path!r} holds no SavedModel (saved_model.pb) and no version "
-            "folders: export one with python -m pldt_tf.export, or pass a "
+            f"{path!r} holds no complete SavedModel (saved_model.pb, written "
+            "last) and no version folder with one: export one with python -m "
+            "pldt_tf.export (or wait for the export being written), or pass a "
             "training workdir."
         )
     return os.path.join(path, str(max(versions)))
@@ -54,7 +56,7 @@ def load_signature(model: str, name: str) -> tuple[Callable, int]:
     """(signature ``name``, version) of an export (or its base folder, highest
     version) or of a training workdir (its latest checkpoint; the version is
     the training step). The signature takes ``images=`` and returns a dict."""
-    if os.path.isfile(os.path.join(model, "config.json")):
+    if storage.isfile(os.path.join(model, "config.json")):
         from pldt_tf.serving import export_lib
         from pldt_tf.training import workdir as workdir_lib
 
@@ -92,16 +94,17 @@ def load_transfer_fn(model: str) -> TransferFn:
 
 def list_inputs(pattern: str) -> list[str]:
     """An image file, every image of a folder, or the files of a glob."""
-    if os.path.isdir(pattern):
-        names = sorted(os.listdir(pattern))
+    if storage.isdir(pattern):
         return [
             os.path.join(pattern, n)
-            for n in names
+            for n in storage.listdir(pattern)
             if n.lower().endswith(IMAGE_EXTENSIONS)
         ]
-    if os.path.isfile(pattern):
+    if storage.isfile(pattern):
         return [pattern]
-    matches = sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
+    glob_fn = tf.io.gfile.glob if storage.is_url(pattern) else glob.glob
+    found = glob_fn(pattern)
+    matches = sorted(p for p in found if storage.isfile(p))
     if not matches:
         raise errors.MissingInputError(
             f"--input={pattern!r} matches no file or folder."
@@ -136,7 +139,7 @@ def transfer_files(
     unless ``overwrite``. Returns the report and (input, output) pairs of
     64×64 images for a side-by-side sheet.
     """
-    os.makedirs(output_dir, exist_ok=True)
+    storage.makedirs(output_dir)
     report, pairs, pending = TransferReport(), [], []
 
     def flush():
@@ -144,14 +147,14 @@ def transfer_files(
             return
         generated = transfer(np.stack([pixels for _, pixels in pending]))
         for (path, pixels), image in zip(pending, generated, strict=True):
-            Image.fromarray(image).save(output_path(output_dir, path))
+            visualize.save_png(output_path(output_dir, path), image)
             report.written.append(path)
             pairs.append((pixels, image))
         pending.clear()
 
     for count, path in enumerate(paths, start=1):
         target = output_path(output_dir, path)
-        if os.path.exists(target) and not overwrite:
+        if storage.exists(target) and not overwrite:
             report.existing.append(path)
         else:
             decoded = preprocess.decode_image_file(path)

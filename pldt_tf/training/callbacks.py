@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from pldt_tf import metrics, visualize
+from pldt_tf import metrics, storage, visualize
 from pldt_tf import model as model_lib
 
 
@@ -166,7 +166,7 @@ class SampleGrids(keras.callbacks.Callback):
     ):
         super().__init__()
         self.directory = os.path.join(workdir, "samples")
-        os.makedirs(self.directory, exist_ok=True)
+        storage.makedirs(self.directory)
         self.samples = samples
         self.validation = validation
         self.every_steps = every_steps

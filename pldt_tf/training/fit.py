@@ -10,7 +10,6 @@ with a ``TF_CONFIG`` naming several workers) only the chief writes it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import sys
@@ -21,7 +20,7 @@ import tensorflow as tf
 from absl import logging
 
 from pldt_tf import config as config_lib
-from pldt_tf import errors, visualize
+from pldt_tf import errors, storage, visualize
 from pldt_tf.data import pipeline, prepare, records
 from pldt_tf.training import callbacks, devices, factory, workdir
 
@@ -232,17 +231,15 @@ def _validation_scores(model, validation, history) -> dict:
 
 
 def _write_summary(output_dir, model, scores, health, history) -> None:
-    with open(os.path.join(output_dir, "train_summary.json"), "w") as file:
-        json.dump(
-            {
-                "steps": int(model.converter_optimizer.iterations.numpy()),
-                "validation": scores,
-                "health_violations": health.violations,
-                "history": {k: [float(x) for x in v] for k, v in history.items()},
-            },
-            file,
-            indent=1,
-        )
+    storage.write_json(
+        os.path.join(output_dir, "train_summary.json"),
+        {
+            "steps": int(model.converter_optimizer.iterations.numpy()),
+            "validation": scores,
+            "health_violations": health.violations,
+            "history": {k: [float(x) for x in v] for k, v in history.items()},
+        },
+    )
 
 
 def _fit(model, triplets, callback_list, first, last, steps, history) -> None:

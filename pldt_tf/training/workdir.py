@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-import json
 import os
 import shutil
 
@@ -23,21 +22,24 @@ import keras
 import tensorflow as tf
 
 from pldt_tf import config as config_lib
-from pldt_tf import errors
+from pldt_tf import errors, storage
 from pldt_tf import model as model_lib
 from pldt_tf.training import factory
 
 
 def write_config(config) -> None:
-    os.makedirs(config.workdir, exist_ok=True)
-    with open(os.path.join(config.workdir, "config.json"), "w") as file:
-        file.write(config.to_json() + "\n")
+    storage.write_text(
+        os.path.join(config.workdir, "config.json"), config.to_json() + "\n"
+    )
 
 
 def remove_checkpoint_leftovers(workdir: str) -> list[str]:
     """Deletes the ``checkpoints/*_temp*`` folders a process killed while
     writing a checkpoint leaves behind (TensorFlow writes there, then renames
-    into place; the index never names them). Returns their paths."""
+    into place; the index never names them). Returns their paths (none on an
+    object store, where TensorFlow writes in place)."""
+    if storage.is_url(workdir):
+        return []
     pattern = os.path.join(glob.escape(workdir), "checkpoints", "*_temp*")
     leftovers = sorted(p for p in glob.glob(pattern) if os.path.isdir(p))
     for path in leftovers:
@@ -47,13 +49,12 @@ def remove_checkpoint_leftovers(workdir: str) -> list[str]:
 
 def _read_json(workdir: str, name: str, what: str):
     path = os.path.join(workdir, name)
-    if not os.path.isfile(path):
+    if not storage.isfile(path):
         raise errors.MissingInputError(
             f"{path!r} not found: {workdir!r} is not {what} "
             "(python -m pldt_tf.train writes it)."
         )
-    with open(path) as file:
-        return json.load(file)
+    return storage.read_json(path)
 
 
 def load_config(workdir: str) -> config_lib.TrainConfig:
@@ -132,8 +133,7 @@ def compare_runs(baseline: str, candidate: str, tolerance: float = 0.0) -> list[
                 differences.append(f"{section}/{key}: differs by up to {worst:.3g}")
     grids = []
     for workdir in (baseline, candidate):
-        with open(os.path.join(workdir, "final_samples.png"), "rb") as file:
-            grids.append(file.read())
+        grids.append(storage.read_bytes(os.path.join(workdir, "final_samples.png")))
     if grids[0] != grids[1]:
         differences.append("final_samples.png: not byte-identical")
     return differences

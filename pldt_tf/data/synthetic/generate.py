@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from pldt_tf import errors
+from pldt_tf import errors, storage
 from pldt_tf.data import atomic
 from pldt_tf.data.synthetic.drawing import render_photo, render_product_image
 from pldt_tf.data.synthetic.vocabulary import (
@@ -60,8 +60,11 @@ def _write_product(args) -> tuple[dict, int]:
     spec = sample_product(pid, seed, variation, colors, patterns)
     files = product_files(spec, seed, variation)
     for name, data in files:
-        with open(os.path.join(folder, name), "wb") as file:
-            file.write(data)
+        if storage.is_url(folder):
+            storage.write_bytes(os.path.join(folder, name), data)
+        else:
+            with open(os.path.join(folder, name), "wb") as file:
+                file.write(data)
     return spec.attributes(), len(files)
 
 
@@ -108,33 +111,44 @@ def generate(
     check_vocabulary(colors, patterns)
     colors = None if colors is None else tuple(colors)
     patterns = None if patterns is None else tuple(patterns)
-    with atomic.atomic_folder(output_dir, overwrite) as tmp_dir:
+    with atomic.atomic_folder(output_dir, overwrite, SETTINGS_NAME) as tmp_dir:
         folder = os.path.join(tmp_dir, "lookbook")
-        os.makedirs(folder)
+        storage.makedirs(folder)
         jobs = [
             (folder, pid, seed, VARIATIONS[variation], colors, patterns)
             for pid in range(1, num_products + 1)
         ]
         rows, images = [], 0
-        workers = workers or os.cpu_count() or 1
-        context = multiprocessing.get_context("spawn" if workers > 1 else None)
-        with context.Pool(workers) as pool:
-            for attributes, count in pool.imap(_write_product, jobs, chunksize=8):
-                rows.append(attributes)
-                images += count
-                if progress is not None:
-                    progress(len(rows))
-        with open(os.path.join(tmp_dir, "attributes.csv"), "w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=ATTRIBUTE_FIELDS)
-            writer.writeheader()
-            writer.writerows(rows)
-        with open(os.path.join(tmp_dir, SETTINGS_NAME), "w") as file:
-            json.dump(
-                settings(num_products, seed, variation, colors, patterns),
-                file,
-                indent=2,
-            )
+        for attributes, count in _run(jobs, workers, in_process=storage.is_url(folder)):
+            rows.append(attributes)
+            images += count
+            if progress is not None:
+                progress(len(rows))
+        table = io.StringIO(newline="")
+        writer = csv.DictWriter(table, fieldnames=ATTRIBUTE_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+        storage.write_text(os.path.join(tmp_dir, "attributes.csv"), table.getvalue())
+        # Last: the completion marker (atomic.atomic_folder).
+        storage.write_text(
+            os.path.join(tmp_dir, SETTINGS_NAME),
+            json.dumps(
+                settings(num_products, seed, variation, colors, patterns), indent=2
+            ),
+        )
     return {"products": len(rows), "images": images}
+
+
+def _run(jobs, workers: int | None, in_process: bool):
+    """``_write_product`` of each job, in order: in worker processes, or in
+    this one (a URL such as ram:// may be this process's alone)."""
+    if in_process:
+        yield from map(_write_product, jobs)
+        return
+    workers = workers or os.cpu_count() or 1
+    context = multiprocessing.get_context("spawn" if workers > 1 else None)
+    with context.Pool(workers) as pool:
+        yield from pool.imap(_write_product, jobs, chunksize=8)
 
 
 def settings(
@@ -160,10 +174,9 @@ def read_settings(output_dir: str) -> dict | None:
     no ``synthetic.json`` (a real LookBook, or a folder drawn before the
     settings were recorded)."""
     path = os.path.join(output_dir, SETTINGS_NAME)
-    if not os.path.isfile(path):
+    if not storage.isfile(path):
         return None
-    with open(path) as file:
-        return json.load(file)
+    return storage.read_json(path)
 
 
 def settings_mismatch(output_dir: str, expected: dict) -> dict[str, tuple]:
@@ -182,8 +195,9 @@ def settings_mismatch(output_dir: str, expected: dict) -> dict[str, tuple]:
 
 def read_attributes(path: str) -> dict[int, dict]:
     """``attributes.csv`` → {product id: {category, primary_color, ...}}."""
-    with open(path, newline="") as file:
-        return {
-            int(row["product_id"]): {k: v for k, v in row.items() if k != "product_id"}
-            for row in csv.DictReader(file)
-        }
+    with storage.open_file(path) as file:
+        text = file.read()
+    return {
+        int(row["product_id"]): {k: v for k, v in row.items() if k != "product_id"}
+        for row in csv.DictReader(io.StringIO(text, newline=""))
+    }
