@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 import pytest
@@ -139,3 +141,58 @@ def test_train_tool_under_two_workers_checkpoints_from_the_chief_and_resumes(
     from pldt_tf.training import workdir as workdir_lib
 
     assert workdir_lib.load_model_and_step(str(workdir))[1] == 4
+
+
+@pytest.mark.slow
+def test_a_lost_worker_ends_the_others_with_one_line(synthetic_data, tmp_path):
+    """SIGKILL worker 1 once the chief has checkpointed: the chief stops
+    with one line naming the lost worker, the checkpoint kept and the
+    command to resume, instead of a collective operation's traceback."""
+    _, records_dir = synthetic_data
+    workdir = tmp_path / "workdir"
+    command = cli.tool_command(
+        "pldt_tf.train",
+        workdir=workdir,
+        records_dir=records_dir,
+        synthetic_products=0,
+        width=0.0625,
+        batch_size=8,
+        epochs=1,
+        decay_epochs=0,
+        steps_per_epoch=2000,
+        checkpoint_every_steps=2,
+        sample_every_steps=1000,
+        num_samples=4,
+        precision="float32",
+    )
+    ports = _free_ports(2)
+    logs = [tempfile.TemporaryFile("w+") for _ in range(2)]  # noqa: SIM115
+    processes = [
+        subprocess.Popen(
+            command,
+            env=_cluster_env(index, ports),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for index, log in enumerate(logs)
+    ]
+    try:
+        deadline = time.time() + 240
+        while not (workdir / "checkpoints" / "checkpoint").exists():
+            assert time.time() < deadline and processes[0].poll() is None
+            time.sleep(0.5)
+        processes[1].send_signal(signal.SIGKILL)
+        assert processes[0].wait(timeout=180) == 2
+        logs[0].seek(0)
+        text = logs[0].read()
+    finally:
+        for process, log in zip(processes, logs, strict=True):
+            process.kill()
+            log.close()
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("error: lost contact with worker 1"), text[-3000:]
+    assert re.search(r"nothing after checkpoint ckpt-\d+ was kept", last), last
+    assert "python -m pldt_tf.train --workdir=" in last
+    assert "Traceback" not in text

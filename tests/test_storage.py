@@ -111,3 +111,28 @@ def test_records_training_evaluation_and_export_on_ram(synthetic_data, tmp_path)
     )
     _no_url_folders(os.getcwd(), str(tmp_path))
     storage.rmtree(base)
+
+
+def test_a_pairs_manifest_on_ram_reads_its_images_there():
+    import lookbook_fixtures as fx
+    from pldt_tf.data import pairs
+
+    root = "ram://shop"
+    rows = ["photo,product_id,product_image"]
+    for pid, colour in (("A1", (200, 0, 0)), ("B2", (0, 0, 200)), ("C3", (0, 200, 0))):
+        image = fx.jpeg_bytes(fx.solid(80, 60, colour))
+        storage.write_bytes(f"{root}/products/{pid}.jpg", image)
+        storage.write_bytes(f"{root}/photos/{pid}/1.jpg", image)
+        rows.append(f"photos/{pid}/1.jpg,{pid},products/{pid}.jpg")
+    rows.append("../elsewhere/x.jpg,D4,products/D4.jpg")  # leads outside
+    storage.write_text(f"{root}/pairs.csv", "\n".join(rows) + "\n")
+    data = pairs.read_manifest(f"{root}/pairs.csv")
+    assert data.root == root
+    assert data.source["pairs_csv"] == f"{root}/pairs.csv"
+    assert {e.name for e in data.entries} >= {"photos/A1/1.jpg", "products/B2.jpg"}
+    reasons = {s["file"]: s["reason"] for s in data.skipped}
+    assert "leads outside ram://shop" in reasons["../elsewhere/x.jpg"]
+    manifest = records.build_records(data, f"{root}/records")
+    assert manifest["counts"]["products"] == 3
+    assert manifest["pairs_csv"] == f"{root}/pairs.csv"
+    storage.rmtree(root)

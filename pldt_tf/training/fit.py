@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -160,7 +161,14 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     validation = _evaluation_dataset(config, "validation", 64)
     health = callbacks.TrainingHealth()
     callback_list = _callbacks(config, output_dir, manager, validation, health)
-    history = _fit_remaining(model, triplets, callback_list, config, per_epoch, step)
+    try:
+        history = _fit_remaining(
+            model, triplets, callback_list, config, per_epoch, step
+        )
+    except tf.errors.OpError as error:
+        if not multi_worker:
+            raise
+        raise worker_lost(error, config.workdir) from None
     final = _final_samples(config, model, output_dir)
     scores = _validation_scores(model, validation, history)
     _write_summary(output_dir, model, scores, health, history)
@@ -222,6 +230,27 @@ def _fit_remaining(model, triplets, callback_list, config, per_epoch, step) -> d
     if epoch < config.epochs:
         _fit(model, triplets, callback_list, epoch, config.epochs, per_epoch, history)
     return history
+
+
+def worker_lost(error: tf.errors.OpError, workdir: str) -> errors.UserError:
+    """The one line that ends a multi-worker run whose collective failed
+    (a worker died or became unreachable): which worker, what was kept, and
+    how to resume."""
+    found = re.search(r"/job:(\w+)/replica:\d+/task:(\d+)", error.message or "")
+    who = f"{found[1]} {found[2]}" if found else "another worker"
+    latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    kept = (
+        f"nothing after checkpoint {os.path.basename(latest)} was kept"
+        if latest
+        else "no checkpoint was written yet"
+    )
+    command = " ".join(["python", "-m", "pldt_tf.train", *sys.argv[1:]])
+    return errors.UserError(
+        f"lost contact with {who} ({type(error).__name__} in a collective "
+        f"operation): training stopped on every worker; {kept} in {workdir}. "
+        f"Start every worker again with the same TF_CONFIG and command to "
+        f"resume from it: {command}"
+    )
 
 
 def _validation_scores(model, validation, history) -> dict:
