@@ -40,8 +40,8 @@ def _cluster_env(index: int, ports: list[int]) -> dict:
     return env
 
 
-def _run_cluster(commands: list[list[str]], timeout: int = 300) -> list[str]:
-    """Starts one process per worker; returns their stdouts, in order.
+def _start_cluster(commands: list[list[str]]):
+    """Starts one process per worker: (processes, their output files).
 
     Output goes to files, not pipes: a worker blocked on a full pipe would
     stall the collectives of the others.
@@ -59,6 +59,18 @@ def _run_cluster(commands: list[list[str]], timeout: int = 300) -> list[str]:
         )
         for index, (command, log) in enumerate(zip(commands, logs, strict=True))
     ]
+    return processes, logs
+
+
+def _stop(processes, logs) -> None:
+    for process, log in zip(processes, logs, strict=True):
+        process.kill()
+        log.close()
+
+
+def _run_cluster(commands: list[list[str]], timeout: int = 300) -> list[str]:
+    """Runs one process per worker to the end; returns their outputs, in order."""
+    processes, logs = _start_cluster(commands)
     outputs = []
     try:
         for process, log in zip(processes, logs, strict=True):
@@ -68,9 +80,7 @@ def _run_cluster(commands: list[list[str]], timeout: int = 300) -> list[str]:
             assert process.returncode == 0, text[-3000:]
             outputs.append(text)
     finally:
-        for process, log in zip(processes, logs, strict=True):
-            process.kill()
-            log.close()
+        _stop(processes, logs)
     return outputs
 
 
@@ -98,9 +108,8 @@ def test_two_workers_equal_one_process(selection, tmp_path):
         np.testing.assert_allclose(first[name], reference[name], atol=1e-6)
 
 
-def _train_command(records_dir, workdir, epochs):
-    return cli.tool_command(
-        "pldt_tf.train",
+def _train_command(records_dir, workdir, epochs, **overrides):
+    flag_values = dict(
         workdir=workdir,
         records_dir=records_dir,
         synthetic_products=0,
@@ -114,6 +123,8 @@ def _train_command(records_dir, workdir, epochs):
         num_samples=4,
         precision="float32",
     )
+    flag_values.update(overrides)
+    return cli.tool_command("pldt_tf.train", **flag_values)
 
 
 @pytest.mark.slow
@@ -150,34 +161,10 @@ def test_a_lost_worker_ends_the_others_with_one_line(synthetic_data, tmp_path):
     command to resume, instead of a collective operation's traceback."""
     _, records_dir = synthetic_data
     workdir = tmp_path / "workdir"
-    command = cli.tool_command(
-        "pldt_tf.train",
-        workdir=workdir,
-        records_dir=records_dir,
-        synthetic_products=0,
-        width=0.0625,
-        batch_size=8,
-        epochs=1,
-        decay_epochs=0,
-        steps_per_epoch=2000,
-        checkpoint_every_steps=2,
-        sample_every_steps=1000,
-        num_samples=4,
-        precision="float32",
+    command = _train_command(
+        records_dir, workdir, 1, steps_per_epoch=2000, sample_every_steps=1000
     )
-    ports = _free_ports(2)
-    logs = [tempfile.TemporaryFile("w+") for _ in range(2)]  # noqa: SIM115
-    processes = [
-        subprocess.Popen(
-            command,
-            env=_cluster_env(index, ports),
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for index, log in enumerate(logs)
-    ]
+    processes, logs = _start_cluster([command] * 2)
     try:
         deadline = time.time() + 240
         while not (workdir / "checkpoints" / "checkpoint").exists():
@@ -188,9 +175,7 @@ def test_a_lost_worker_ends_the_others_with_one_line(synthetic_data, tmp_path):
         logs[0].seek(0)
         text = logs[0].read()
     finally:
-        for process, log in zip(processes, logs, strict=True):
-            process.kill()
-            log.close()
+        _stop(processes, logs)
     last = text.strip().splitlines()[-1]
     assert last.startswith("error: lost contact with worker 1"), text[-3000:]
     assert re.search(r"nothing after checkpoint ckpt-\d+ was kept", last), last
