@@ -142,11 +142,16 @@ TRAIN_REFUSALS = [
 def _train_in_process(argv: list[str], capsys) -> tuple[int, str]:
     """Runs the training tool's flag parsing and main as ``cli.run`` does,
     in this process: (exit status, stderr)."""
+    import logging
+
     from absl import flags
 
     import pldt_tf.train as train  # defines the flags (once per process)
 
     was_parsed = flags.FLAGS.is_parsed()
+    # Parsing sets absl's logger to --verbosity's level: restore it after,
+    # for the tests that read INFO lines.
+    absl_level = logging.getLogger("absl").level
     flags.FLAGS.unparse_flags()
     try:
         with pytest.raises(SystemExit) as ended:
@@ -155,6 +160,7 @@ def _train_in_process(argv: list[str], capsys) -> tuple[int, str]:
         flags.FLAGS.unparse_flags()
         if was_parsed:
             flags.FLAGS.mark_as_parsed()
+        logging.getLogger("absl").setLevel(absl_level)
     return ended.value.code, capsys.readouterr().err
 
 

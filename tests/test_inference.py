@@ -31,7 +31,7 @@ def test_find_saved_model_takes_the_highest_version(tmp_path):
 def test_find_saved_model_names_what_is_missing(tmp_path):
     with pytest.raises(errors.MissingInputError, match="does not exist"):
         inference.find_saved_model(str(tmp_path / "nope"))
-    with pytest.raises(errors.MissingInputError, match="holds no SavedModel"):
+    with pytest.raises(errors.MissingInputError, match="holds no complete SavedModel"):
         inference.find_saved_model(str(tmp_path))
 
 
