@@ -21,9 +21,9 @@ from typing import Any
 import tensorflow as tf
 
 
-def is_url(path: str) -> bool:
+def is_url(path: str | os.PathLike) -> bool:
     """Whether ``path`` names a TensorFlow filesystem (``scheme://...``)."""
-    return "://" in path
+    return "://" in os.fspath(path)
 
 
 def absolute(path: str) -> str:

@@ -36,6 +36,7 @@ def test_helpers_on_ram_and_local(tmp_path):
     assert storage.parent("gs://bucket/records/dataset.json") == "gs://bucket/records"
     assert not storage.renames_atomically("gs://bucket/x")
     assert storage.renames_atomically(str(tmp_path))
+    assert not storage.is_url(tmp_path)  # a pathlib.Path is a local path
 
 
 def test_records_folder_without_its_marker_is_refused():
