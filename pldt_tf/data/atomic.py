@@ -92,8 +92,10 @@ def atomic_folder(
 
 
 def _in_place(output_dir: str, overwrite: bool, marker: str | None) -> Iterator[str]:
-    """``atomic_folder`` on an object store: the marker goes first, the
-    folder's contents after it; the caller writes the marker last."""
+    """``atomic_folder`` on an object store: an old folder loses its marker
+    first (readers refuse it from then on), then the rest; the caller writes
+    the new folder's marker last, and a write that fails or leaves no marker
+    is deleted."""
     check_absent(output_dir, overwrite)
     if storage.exists(output_dir):
         if marker and storage.exists(os.path.join(output_dir, marker)):
