@@ -93,11 +93,11 @@ def test_probe_training_is_announced_and_its_cache_is_used(
     for name in os.listdir(copy_dir):  # a probe another test may have cached
         if name.startswith("probe-"):
             os.remove(os.path.join(copy_dir, name))
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="absl"):
         probe_lib.load_or_train_probe(copy_dir, epochs=1)
     assert probe_lib.probe_path(copy_dir) in caplog.text  # says where it goes
     caplog.clear()
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="absl"):
         probe_lib.load_or_train_probe(copy_dir, epochs=1)
     assert "training it" not in caplog.text
 
