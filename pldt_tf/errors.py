@@ -9,8 +9,6 @@ caller may already catch.
 
 from __future__ import annotations
 
-import os
-
 
 class UserError(ValueError):
     """A bad flag value, input file or folder; the message names the fix."""
@@ -22,14 +20,3 @@ class MissingInputError(UserError, FileNotFoundError):
 
 class OutputExistsError(UserError, FileExistsError):
     """An output the user named exists and would be overwritten."""
-
-
-def shown_path(path: str) -> str:
-    """A path as a message shows it: relative to the working folder when it
-    lies inside it (what the user typed from there), absolute otherwise; a
-    URL (``gs://...``, ``storage.is_url``) as it is."""
-    if "://" in path:
-        return path
-    absolute = os.path.abspath(path)
-    relative = os.path.relpath(absolute)
-    return absolute if relative.startswith(os.pardir) else relative

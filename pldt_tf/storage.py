@@ -40,6 +40,17 @@ def parent(path: str) -> str:
     )
 
 
+def shown_path(path: str) -> str:
+    """A path as a message shows it: relative to the working folder when it
+    lies inside it (what the user typed from there), absolute otherwise; a
+    URL as it is."""
+    if is_url(path):
+        return path
+    absolute_path = os.path.abspath(path)
+    relative = os.path.relpath(absolute_path)
+    return absolute_path if relative.startswith(os.pardir) else relative
+
+
 def renames_atomically(path: str) -> bool:
     """Whether a folder at ``path`` can be renamed into place in one step
     (a local filesystem; not an object store)."""

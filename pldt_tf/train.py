@@ -14,7 +14,7 @@ import os
 
 from absl import app, flags
 
-from pldt_tf import cli, errors, losses
+from pldt_tf import cli, losses, storage
 from pldt_tf import config as config_lib
 from pldt_tf.data import pipeline, synthetic
 from pldt_tf.training import fit
@@ -183,7 +183,7 @@ def main(argv):
     )
     print(
         f"\nTrained {trained} steps{resumed} in {result.seconds / 60:.1f} min.\n"
-        f"  samples:     {errors.shown_path(result.final_samples)}\n"
+        f"  samples:     {storage.shown_path(result.final_samples)}\n"
         f"  checkpoint:  {result.checkpoint}\n"
         f"  TensorBoard: tensorboard --logdir={os.path.join(result.workdir, 'logs')}\n"
         f"  validation:  RMSE {result.validation['rmse']:.4f}, "

@@ -39,6 +39,18 @@ def test_helpers_on_ram_and_local(tmp_path):
     assert not storage.is_url(tmp_path)  # a pathlib.Path is a local path
 
 
+def test_shown_path_is_relative_inside_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    inside = tmp_path / "data" / "shop" / "pairs.csv"
+    assert storage.shown_path(str(inside)) == os.path.join("data", "shop", "pairs.csv")
+    assert storage.shown_path("data/shop") == os.path.join("data", "shop")
+    outside = tmp_path.parent / "elsewhere.csv"
+    assert storage.shown_path(str(outside)) == str(outside)
+    assert storage.shown_path("gs://bucket/w/final_samples.png") == (
+        "gs://bucket/w/final_samples.png"
+    )
+
+
 def test_records_folder_without_its_marker_is_refused():
     folder = "ram://marker/records"
     with pytest.raises(RuntimeError), atomic.atomic_folder(folder, marker="done"):

@@ -148,7 +148,7 @@ def _check_pairs_source(config: config_lib.TrainConfig) -> None:
     manifest = records.load_manifest(config.records_dir)
     built_from = manifest.get("pairs_csv")
     if built_from is None or _real(built_from) != wanted:
-        origin = errors.shown_path(built_from) if built_from else "a LookBook folder"
+        origin = storage.shown_path(built_from) if built_from else "a LookBook folder"
         raise errors.UserError(
             f"--records_dir={config.records_dir!r} holds records built from "
             f"{origin}, not from --pairs_csv={config.pairs_csv!r}. Pass a new "

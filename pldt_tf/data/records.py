@@ -446,7 +446,7 @@ def split_files(records_dir: str, split: str, kind: str = "triplet") -> list[str
 def summary(manifest: dict) -> str:
     """A few human-readable lines about a records folder."""
     counts = manifest["counts"]
-    source = errors.shown_path(manifest.get("pairs_csv", manifest["source_dir"]))
+    source = storage.shown_path(manifest.get("pairs_csv", manifest["source_dir"]))
     lines = [
         f"{counts['products']} products ({counts['product_images']} product images, "
         f"{counts['photos']} photos) from {source}",

@@ -351,8 +351,7 @@ def evaluate(
         data = {k: v[:max_sources] for k, v in data.items()}
     if method == "dd_retrieval":
         data = dd_retrieval(model, records_dir, data, max_queries)
-    found = probe_lib.attribute_table(records_dir)
-    synthetic_set = found is not None and probe_lib.is_synthetic(found[0])
+    synthetic_set = probe_lib.holds_synthetic_attributes(records_dir)
     scores = pixel_scores(data["generated"], data["target"], synthetic_set)
     human_to_product = config.direction == "human_to_product"
     if human_to_product:

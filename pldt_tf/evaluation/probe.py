@@ -95,6 +95,12 @@ def is_synthetic(columns: list[str]) -> bool:
     return ["product_id", *columns] == list(synthetic.ATTRIBUTE_FIELDS)
 
 
+def holds_synthetic_attributes(records_dir: str) -> bool:
+    """Whether the records carry the synthetic set's attribute columns."""
+    found = attribute_table(records_dir)
+    return found is not None and is_synthetic(found[0])
+
+
 def load_attributes(records_dir: str) -> dict[int, dict]:
     """The synthetic set's attributes (category, colours, pattern) per
     product, for the analyses that need exactly those."""

@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from pldt_tf import errors, storage
 from pldt_tf.data import atomic, preprocess
-from pldt_tf.serving import exif
+from pldt_tf.serving import exif, inference
 
 SIZE = preprocess.IMAGE_SIZE
 
@@ -267,17 +267,14 @@ def export(
     # Serving's version watcher ignores, and renamed into place when complete.
     # On an object store: written locally, then copied in place with
     # saved_model.pb, which TF Serving and our readers look for, last.
-    with atomic.atomic_folder(final, overwrite, SAVED_MODEL_MARKER) as tmp:
+    with atomic.atomic_folder(final, overwrite, inference.SAVED_MODEL_FILE) as tmp:
         if storage.is_url(tmp):
             with tempfile.TemporaryDirectory() as local:
                 _write_archive(converter, local, max_pixels, max_request_pixels)
-                storage.copy_folder(local, tmp, last=SAVED_MODEL_MARKER)
+                storage.copy_folder(local, tmp, last=inference.SAVED_MODEL_FILE)
         else:
             _write_archive(converter, tmp, max_pixels, max_request_pixels)
     return final
-
-
-SAVED_MODEL_MARKER = "saved_model.pb"
 
 
 def _write_archive(converter, folder, max_pixels, max_request_pixels) -> None:

@@ -23,6 +23,9 @@ from pldt_tf.data import preprocess
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 
+# A SavedModel folder is complete once it holds this file (written last).
+SAVED_MODEL_FILE = "saved_model.pb"
+
 TransferFn = Callable[[np.ndarray], np.ndarray]  # uint8 [N,64,64,3] → same
 
 
@@ -35,12 +38,12 @@ def find_saved_model(path: str) -> str:
         )
     # saved_model.pb is written last: a version folder without it is not
     # complete (an export still being written to an object store).
-    if storage.isfile(os.path.join(path, "saved_model.pb")):
+    if storage.isfile(os.path.join(path, SAVED_MODEL_FILE)):
         return path
     versions = [
         int(name)
         for name in (storage.listdir(path) if storage.isdir(path) else [])
-        if name.isdigit() and storage.isfile(os.path.join(path, name, "saved_model.pb"))
+        if name.isdigit() and storage.isfile(os.path.join(path, name, SAVED_MODEL_FILE))
     ]
     if not versions:
         raise errors.MissingInputError(
