@@ -297,3 +297,39 @@ def test_study_report_tool(tmp_path):
         "tools/study_report.py", "--rule=pixel_loss", f"--tables=a={tmp_path},b=x"
     )
     assert missing.returncode == 2 and "holds no table3.json" in missing.stderr
+
+
+def test_recipe_rule_needs_one_clear_gain_of_four_and_no_clear_loss():
+    base = _row(noise_hf_ratio=(0.40, 0.02, 3))
+    cleaner = dict(base, noise_hf_ratio=(0.20, 0.02, 3))
+    wins, lines = table3_lib.verdict("recipe", base, cleaner)
+    assert wins, lines
+    assert lines[0].endswith("(clear on noise_hf_ratio)")
+    # Any one of the four counts: the pattern alone.
+    patterned = dict(base, **{"probe_on_generated/pattern": (0.30, 0.01, 3)})
+    assert table3_lib.verdict("recipe", base, patterned)[0]
+    # No clear gain: does not win.
+    wins, lines = table3_lib.verdict("recipe", base, dict(base))
+    assert not wins and "clear on none" in lines[0]
+    # A gain bought with the colour (the grey garments of a weak D_A) loses.
+    grey = dict(cleaner, color_match=(0.20, 0.02, 3))
+    wins, lines = table3_lib.verdict("recipe", base, grey)
+    assert not wins and "clearly worse on color_match" in lines[1]
+    # More speckle is a loss even beside a gain in category.
+    speckled = dict(
+        base,
+        **{"probe_on_generated/category": (0.40, 0.01, 3)},
+        background_speckle=(0.30, 0.01, 3),
+    )
+    assert not table3_lib.verdict("recipe", base, speckled)[0]
+
+
+def test_bfloat16_rule_is_nothing_clearly_worse():
+    base = _row()
+    assert table3_lib.verdict("bfloat16", base, dict(base))[0]
+    within = dict(base, rmse=(0.245, 0.01, 3))
+    assert table3_lib.verdict("bfloat16", base, within)[0]
+    worse = dict(base, rmse=(0.26, 0.01, 3))
+    wins, lines = table3_lib.verdict("bfloat16", base, worse)
+    assert not wins
+    assert lines == ["nothing clearly worse: does not hold (clearly worse on rmse)"]
