@@ -45,6 +45,8 @@ class TrainConfig:
       pixel_loss: ``none``, ``l1`` or ``mse``: a pixel term added to an
         adversarial method's converter loss (beyond the paper).
       pixel_weight: The pixel term's weight λ (pix2pix: 100 with ``l1``).
+      feature_matching_weight: Weight of pix2pixHD's feature-matching term
+        in the converter's loss; 0: none (beyond the paper).
       direction: ``human_to_product`` or ``product_to_human`` (paper Fig. 6).
       negatives: ``fresh`` every epoch or ``stored`` in the records.
       hard_negatives: Share of negatives drawn among colour neighbours.
@@ -58,6 +60,8 @@ class TrainConfig:
       steps_per_epoch: Steps per epoch; None: one pass over the triplets.
       optimizer: ``adam`` (DCGAN's reading) or ``sgd`` (the text's).
       learning_rate: Initial learning rate (paper: 2e-4).
+      discriminator_learning_rate: The discriminators' initial rate; None:
+        ``learning_rate`` (a two time-scale update, beyond the paper).
       beta_1: Adam's beta_1 (DCGAN: 0.5).
       momentum: SGD's momentum (paper's text: 0.5).
       precision: ``auto``, ``float32``, ``mixed_bfloat16``, ``mixed_float16``.
@@ -88,6 +92,7 @@ class TrainConfig:
     converter_loss: str = "non_saturating"
     pixel_loss: str = "none"
     pixel_weight: float = 0.0
+    feature_matching_weight: float = 0.0
     direction: str = "human_to_product"
     negatives: str = "fresh"
     hard_negatives: float = 0.0
@@ -100,6 +105,7 @@ class TrainConfig:
     steps_per_epoch: int | None = None
     optimizer: str = "adam"
     learning_rate: float = 2e-4
+    discriminator_learning_rate: float | None = None
     beta_1: float = 0.5
     momentum: float = 0.5
     precision: str = "auto"
@@ -169,6 +175,25 @@ def _check_pixel_term(config: TrainConfig) -> None:
         )
 
 
+def _check_feature_matching(config: TrainConfig) -> None:
+    weight = config.feature_matching_weight
+    if weight == 0:
+        return
+    flag = f"--feature_matching_weight={weight:g}"
+    if not math.isfinite(weight) or weight < 0:
+        raise errors.UserError(f"{flag} must be >= 0 (pix2pixHD: 10; 0: none).")
+    if not model.METHODS[config.method].adversaries:
+        raise errors.UserError(
+            f"{flag}: --method={config.method} has no discriminator whose "
+            "features to match; use c_rf_dd, c_rf or c_rf_dd_neg."
+        )
+    if config.selection != "per_case":
+        raise errors.UserError(
+            f"{flag} compares each drawing with its own target in pure "
+            f"batches: it needs --selection=per_case (got {config.selection})."
+        )
+
+
 def validate(config: TrainConfig) -> None:
     """Raises ``ValueError`` naming the flag and the fix for any bad value."""
     _check_choice("method", config.method, model.METHODS)
@@ -176,6 +201,7 @@ def validate(config: TrainConfig) -> None:
     _check_choice("upsampling", config.upsampling, networks.UPSAMPLINGS)
     _check_choice("converter_loss", config.converter_loss, losses.CONVERTER_LOSSES)
     _check_pixel_term(config)
+    _check_feature_matching(config)
     _check_choice("direction", config.direction, pipeline.DIRECTIONS)
     _check_choice("negatives", config.negatives, pipeline.NEGATIVE_MODES)
     _check_choice("optimizer", config.optimizer, OPTIMIZERS)
@@ -198,6 +224,12 @@ def validate(config: TrainConfig) -> None:
     for name, value in positive.items():
         if not value > 0:
             raise errors.UserError(f"--{name}={value} must be > 0.")
+    rate = config.discriminator_learning_rate
+    if rate is not None and not (math.isfinite(rate) and rate > 0):
+        raise errors.UserError(
+            f"--discriminator_learning_rate={rate} must be > 0 (or unset: "
+            "--learning_rate)."
+        )
     if not 0 <= config.decay_epochs < config.epochs:
         raise errors.UserError(
             f"--decay_epochs={config.decay_epochs} must lie in [0, --epochs="

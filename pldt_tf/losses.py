@@ -96,6 +96,23 @@ _PIXEL_LOSSES = {"l1": l1_converter_loss, "mse": mse_converter_loss}
 PIXEL_LOSSES = tuple(_PIXEL_LOSSES)
 
 
+def feature_matching_loss(fake_features, real_features) -> tf.Tensor:
+    """pix2pixHD's feature-matching term (Wang et al., CVPR 2018; not in the
+    paper): per example, the mean |f(generated) − f(real)| of each of a
+    discriminator's hidden layers, summed over the layers. The real side is
+    a constant: only the converter learns from it."""
+    per_layer = [
+        tf.reduce_mean(
+            tf.abs(
+                tf.cast(fake, tf.float32) - tf.stop_gradient(tf.cast(real, tf.float32))
+            ),
+            axis=list(range(1, len(fake.shape))),
+        )
+        for fake, real in zip(fake_features, real_features, strict=True)
+    ]
+    return tf.add_n(per_layer)
+
+
 def pixel_loss(name: str, generated: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
     """The pixel loss ``name`` (one of ``PIXEL_LOSSES``) per example."""
     if name not in _PIXEL_LOSSES:

@@ -41,7 +41,7 @@ from typing import NamedTuple
 import keras
 import tensorflow as tf
 
-from pldt_tf import losses
+from pldt_tf import losses, networks
 
 ASSOCIATED, UNASSOCIATED, GENERATED = 0, 1, 2
 DRAWN = -1  # a block whose cases are drawn per sample
@@ -324,6 +324,11 @@ class PixelLevelDomainTransfer(keras.Model):
       pixel_loss: ``"none"``, or a pixel term (``losses.PIXEL_LOSSES``)
         added to an adversarial method's converter loss (beyond the paper).
       pixel_weight: The pixel term's weight λ.
+      feature_matching_weight: If > 0, adds this weight times pix2pixHD's
+        feature-matching term (each adversary's hidden features of the
+        generated input against those of the associated real input, summed
+        over its hidden layers, averaged over the adversaries) to the
+        converter's loss (beyond the paper; per-case selection only).
 
     Example:
       >>> model = PixelLevelDomainTransfer(converter, d_r, d_a)
@@ -347,6 +352,7 @@ class PixelLevelDomainTransfer(keras.Model):
         seed: int | None = None,
         pixel_loss: str = "none",
         pixel_weight: float = 0.0,
+        feature_matching_weight: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -358,6 +364,8 @@ class PixelLevelDomainTransfer(keras.Model):
         ):
             if value not in choices:
                 raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+        if feature_matching_weight:
+            _check_feature_matching(feature_matching_weight, method, selection)
         self.spec = METHODS[method].with_pixel(pixel_loss, pixel_weight)
         given = {"real_fake": real_fake, "domain": domain}
         self.converter = converter
@@ -372,10 +380,19 @@ class PixelLevelDomainTransfer(keras.Model):
         self.pixel_loss, self.pixel_weight = pixel_loss, pixel_weight
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self._trackers = {
-            name: keras.metrics.Mean(name=name)
-            for name in tracker_names(self.spec, self.batching)
-        }
+        self.feature_matching_weight = float(feature_matching_weight)
+        names = tracker_names(self.spec, self.batching)
+        features = {}
+        if self.feature_matching_weight:
+            names.append(FEATURE_MATCHING_TRACKER)
+            features = {
+                a.network: networks.discriminator_features(getattr(self, a.network))
+                for a in self.adversaries
+            }
+        # The same layers again: kept out of Keras' tracking, so checkpoints
+        # hold exactly what they hold without feature matching.
+        object.__setattr__(self, "_feature_networks", features)
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     @property
     def adversaries(self) -> list[Adversary]:
@@ -435,6 +452,8 @@ class PixelLevelDomainTransfer(keras.Model):
         for name in ("method", "selection", "converter_loss", "seed"):
             config[name] = getattr(self, name)
         config.update(pixel_loss=self.pixel_loss, pixel_weight=self.pixel_weight)
+        if self.feature_matching_weight:
+            config["feature_matching_weight"] = self.feature_matching_weight
         return config
 
     @classmethod
@@ -525,8 +544,13 @@ class PixelLevelDomainTransfer(keras.Model):
         )
         return _global_mean(per_example)
 
-    def _judge(self, adversary: Adversary, group: Group) -> tf.Tensor:
-        network = getattr(self, adversary.network)
+    def _judge(self, adversary: Adversary, group: Group, features: bool = False):
+        """Its logits on ``group`` (``features``: its hidden activations,
+        then the logits)."""
+        if features:
+            network = self._feature_networks[adversary.network]
+        else:
+            network = getattr(self, adversary.network)
         inputs = [group.source, group.image] if adversary.paired else group.image
         return network(inputs, training=True)
 
@@ -546,12 +570,21 @@ class PixelLevelDomainTransfer(keras.Model):
             return pixel_term
         batch = Batch(source, target, negative, generated, cases)
         (group,) = batch.groups((self.batching.converter_group(self.spec),))
-        parts = []
+        parts, matched = [], []
         for adversary in self.adversaries:
+            if self._feature_networks:
+                real = Group(source, target, case=ASSOCIATED)
+                *fake_features, logits = self._judge(adversary, group, features=True)
+                *real_features, _ = self._judge(adversary, real, features=True)
+                matched.append(
+                    _global_mean(
+                        losses.feature_matching_loss(fake_features, real_features)
+                    )
+                )
+            else:
+                logits = self._judge(adversary, group)
             per_example = losses.adversarial_converter_loss(
-                self._judge(adversary, group),
-                self.converter_loss,
-                group.labels(adversary),
+                logits, self.converter_loss, group.labels(adversary)
             )
             if self.converter_loss == "minimax" or group.case is not None:
                 part = _global_mean(per_example)
@@ -560,6 +593,10 @@ class PixelLevelDomainTransfer(keras.Model):
             self._trackers[adversary.converter_tracker].update_state(part)
             parts.append(part)
         adversarial = losses.adversarial_mean(parts)
+        if matched:
+            feature_matching = losses.adversarial_mean(matched)
+            self._trackers[FEATURE_MATCHING_TRACKER].update_state(feature_matching)
+            adversarial += self.feature_matching_weight * feature_matching
         return adversarial if pixel_term is None else adversarial + pixel_term
 
 
@@ -602,6 +639,23 @@ def draw_cases(batch_size, cases: tuple[int, ...], seed_generator) -> tf.Tensor:
     if len(cases) == 2:  # index 1 is the second case
         draw = tf.where(draw == 1, cases[1], cases[0])
     return draw
+
+
+FEATURE_MATCHING_TRACKER = "loss/feature_matching"
+
+
+def _check_feature_matching(weight: float, method: str, selection: str) -> None:
+    if not weight > 0 or weight == float("inf"):
+        raise ValueError(f"feature_matching_weight must be >= 0, got {weight}")
+    if not METHODS[method].adversaries:
+        raise ValueError(
+            f"method {method!r} has no discriminator whose features to match"
+        )
+    if any(not is_pure(group) for group in SELECTIONS[selection].groups):
+        raise ValueError(
+            "feature matching compares each drawing with its own target in "
+            f"pure batches: it needs selection='per_case', got {selection!r}"
+        )
 
 
 def _multi_worker(strategy) -> bool:

@@ -274,3 +274,17 @@ def build_discriminator(
     )(x)  # [B, 1, 1, 1]
     logit = keras.layers.Flatten(name="logit", dtype="float32")(x)[:, 0]  # [B]
     return keras.Model(inputs, logit, name=name)
+
+
+def discriminator_features(network: keras.Model) -> keras.Model:
+    """The same discriminator (shared weights) returning its hidden layers'
+    activations (after each leaky ReLU, in order) and then its logits, for
+    feature matching (pix2pixHD; beyond the paper)."""
+    hidden = [
+        layer.output
+        for layer in network.layers
+        if isinstance(layer, keras.layers.LeakyReLU)
+    ]
+    if not hidden:
+        raise ValueError(f"{network.name!r} has no leaky-ReLU layer to match")
+    return keras.Model(network.inputs, [*hidden, network.output], name=network.name)

@@ -86,6 +86,15 @@ flags.DEFINE_float(
     _D.pixel_weight,
     "Weight of the --pixel_loss term (> 0 with a pixel loss; 0 without).",
 )
+flags.DEFINE_float(
+    "feature_matching_weight",
+    _D.feature_matching_weight,
+    "Beyond the paper: adds this weight times pix2pixHD's feature-matching "
+    "term to the converter's loss -- the mean |D_k(drawing) - D_k(target)| of "
+    "each discriminator's hidden layers k, summed over k, averaged over the "
+    "discriminators (Wang et al. 2018: weight 10). 0: none. Needs "
+    "--selection=per_case. docs/research/recipe.md.",
+)
 flags.DEFINE_enum(
     "direction", _D.direction, list(pipeline.DIRECTIONS), "Which domain is the source."
 )
@@ -125,6 +134,13 @@ flags.DEFINE_enum(
     "optimizer", _D.optimizer, list(config_lib.OPTIMIZERS), "Per network."
 )
 flags.DEFINE_float("learning_rate", _D.learning_rate, "Initial learning rate.")
+flags.DEFINE_float(
+    "discriminator_learning_rate",
+    _D.discriminator_learning_rate,
+    "Beyond the paper: the discriminators' initial learning rate, decayed as "
+    "--learning_rate is (a two time-scale update, Heusel et al. 2017). "
+    "Unset: --learning_rate for every network, as in the paper.",
+)
 flags.DEFINE_float("beta_1", _D.beta_1, "Adam beta_1 (DCGAN: 0.5).")
 flags.DEFINE_float("momentum", _D.momentum, "SGD momentum (the paper's text: 0.5).")
 cli.define_precision(_D.precision)

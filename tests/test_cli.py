@@ -135,6 +135,11 @@ TRAIN_REFUSALS = [
         ["--method=c_mse", "--pixel_loss=l1", "--pixel_weight=1"],
         "--method=c_mse already trains by a pixel loss alone",
     ),
+    (
+        ["--feature_matching_weight=10", "--selection=per_sample"],
+        "needs --selection=per_case (got per_sample)",
+    ),
+    (["--discriminator_learning_rate=-1"], "--discriminator_learning_rate=-1.0"),
     (["--flagfile=/nonexistent.flags"], "/nonexistent.flags"),
 ]
 

@@ -50,6 +50,22 @@ def test_defaults_are_valid_and_the_paper_setting():
             {"method": "c_mse", "pixel_loss": "l1", "pixel_weight": 1.0},
             r"--method=c_mse already trains by a pixel loss alone",
         ),
+        (
+            {"feature_matching_weight": -1.0},
+            r"--feature_matching_weight=-1 must be >= 0",
+        ),
+        (
+            {"feature_matching_weight": 10.0, "method": "c_mse"},
+            r"--method=c_mse has no discriminator",
+        ),
+        (
+            {"feature_matching_weight": 10.0, "selection": "joint"},
+            r"needs --selection=per_case \(got joint\)",
+        ),
+        (
+            {"discriminator_learning_rate": 0.0},
+            r"--discriminator_learning_rate=0.0 must be > 0",
+        ),
     ],
 )
 def test_bad_values_name_the_flag(overrides, message):

@@ -123,6 +123,60 @@ def test_pixel_term_adds_its_weighted_loss(pixel_loss, selection):
         assert float(logs[name]) == float(plain[name])
 
 
+def test_feature_matching_adds_its_weighted_term():
+    """C+RF+DD + λ·L1 + μ·FM: the logged term is pix2pixHD's, recomputed from
+    the *updated* discriminators' hidden layers on the step's drawings and
+    targets; the converter's loss adds μ times it; the discriminator step is
+    the plain one."""
+    batch = _batch()
+    kw = {"pixel_loss": "l1", "pixel_weight": 100.0}
+    model = _model(feature_matching_weight=10.0, **kw)
+    plain = _model(**kw)
+    generated = model.converter(batch["source"], training=True)
+    logs = model.train_step(batch)
+    plain_logs = plain.train_step(batch)
+    for name in ("loss/real_fake", "loss/domain", "loss/l1"):
+        assert float(logs[name]) == float(plain_logs[name]), name
+    expected = []
+    for name in ("real_fake", "domain"):
+        features = networks.discriminator_features(getattr(model, name))
+        paired = name == "domain"
+        fake = features(
+            [batch["source"], generated] if paired else generated, training=True
+        )
+        real = features(
+            [batch["source"], batch["target"]] if paired else batch["target"],
+            training=True,
+        )
+        assert len(fake) == 5  # four hidden layers, then the logits
+        expected.append(
+            sum(
+                float(tf.reduce_mean(tf.abs(f - r)))
+                for f, r in zip(fake[:-1], real[:-1], strict=True)
+            )
+        )
+    matched = sum(expected) / 2
+    assert float(logs["loss/feature_matching"]) == pytest.approx(matched, rel=1e-4)
+    adversarial = (
+        float(logs["loss/converter_real_fake"]) + float(logs["loss/converter_domain"])
+    ) / 2
+    assert float(logs["loss/converter"]) == pytest.approx(
+        adversarial + 100.0 * float(logs["loss/l1"]) + 10.0 * matched, rel=1e-4
+    )
+    assert "loss/feature_matching" not in plain_logs
+
+
+def test_feature_matching_leaves_the_checkpoint_as_it_is(tmp_path):
+    """The feature views share the discriminators' layers and are not
+    tracked: a checkpoint with and without the term holds the same keys."""
+    keys = []
+    for weight in (0.0, 10.0):
+        model = _model(feature_matching_weight=weight)
+        path = tf.train.Checkpoint(model=model).write(str(tmp_path / f"w{weight}"))
+        keys.append(sorted(name for name, _ in tf.train.list_variables(path)))
+    assert keys[0] == keys[1]
+
+
 def test_c_mse_is_the_mse_term_alone():
     c_mse = model_lib.METHODS["c_mse"]
     assert (c_mse.adversaries, c_mse.pixel) == ((), model_lib.PixelTerm("mse", 1.0))
@@ -254,6 +308,9 @@ def test_model_config_round_trip():
         pixel_weight=10.0,
     )
     clone = model_lib.PixelLevelDomainTransfer.from_config(model.get_config())
+    matching = _model(feature_matching_weight=10.0)
+    clone_fm = model_lib.PixelLevelDomainTransfer.from_config(matching.get_config())
+    assert clone_fm.feature_matching_weight == 10.0
     assert (clone.method, clone.selection, clone.converter_loss) == (
         "c_rf_dd_neg",
         "per_sample",
@@ -272,6 +329,12 @@ def test_model_config_round_trip():
         ({"converter_loss": "hinge"}, "converter_loss"),
         ({"pixel_loss": "l2"}, "pixel_loss"),
         ({"method": "c_mse", "pixel_loss": "l1"}, "adversarial method"),
+        ({"feature_matching_weight": -1.0}, "feature_matching_weight"),
+        ({"method": "c_mse", "feature_matching_weight": 10.0}, "no discriminator"),
+        (
+            {"selection": "joint", "feature_matching_weight": 10.0},
+            "selection='per_case'",
+        ),
     ],
 )
 def test_bad_arguments_are_clear(kwargs, message):

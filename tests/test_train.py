@@ -269,6 +269,32 @@ def test_schedule_divides_learning_rate_by_ten_for_the_last_epochs(
     assert float(schedule(0)) == float(schedule(299)) == pytest.approx(2e-4)
 
 
+def test_discriminator_learning_rate_is_a_second_time_scale(synthetic_data, tmp_path):
+    _, records_dir = synthetic_data
+    config = tiny_config(
+        records_dir,
+        tmp_path,
+        epochs=30,
+        decay_epochs=5,
+        discriminator_learning_rate=8e-4,
+    )
+    model = factory.build_model(config, 10, "float32", synchronized_bn=False)
+    rates = {
+        name: getattr(model, name).learning_rate
+        for name in ("converter_optimizer", "real_fake_optimizer", "domain_optimizer")
+    }
+    assert float(rates["converter_optimizer"]) == pytest.approx(2e-4)
+    for name in ("real_fake_optimizer", "domain_optimizer"):
+        assert float(rates[name]) == pytest.approx(8e-4)
+        # Decayed at the same step, by the same factor.
+        schedule = getattr(model, name)._learning_rate
+        assert float(schedule(251)) == pytest.approx(8e-5)
+    same = factory.build_model(
+        tiny_config(records_dir, tmp_path), 10, "float32", synchronized_bn=False
+    )
+    assert float(same.domain_optimizer.learning_rate) == pytest.approx(2e-4)
+
+
 def test_cluster_workers_and_chief(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     assert devices.cluster_workers() == 0

@@ -9,17 +9,18 @@ from pldt_tf import model as model_lib
 from pldt_tf import networks
 
 
-def learning_rate_schedule(config, per_epoch: int):
-    """``learning_rate`` for the first epochs, ÷10 for the last
-    ``decay_epochs`` (paper: 25 + 5), counted in optimizer steps.
+def learning_rate_schedule(config, per_epoch: int, rate: float | None = None):
+    """``rate`` (default ``learning_rate``) for the first epochs, ÷10 for the
+    last ``decay_epochs`` (paper: 25 + 5), counted in optimizer steps.
 
     Always a schedule (with no decay, its boundary lies past the last step)
     so that the optimizer has the same variables whatever the epochs, and a
     run resumes with a longer or differently decayed schedule.
     """
     boundary = (config.epochs - config.decay_epochs) * per_epoch
+    rate = config.learning_rate if rate is None else rate
     return keras.optimizers.schedules.PiecewiseConstantDecay(
-        [boundary], [config.learning_rate, config.learning_rate / 10.0]
+        [boundary], [rate, rate / 10.0]
     )
 
 
@@ -61,13 +62,19 @@ def build_model(config, per_epoch: int, precision: str, synchronized_bn: bool):
         seed=config.seed,
         pixel_loss=config.pixel_loss,
         pixel_weight=config.pixel_weight,
+        feature_matching_weight=config.feature_matching_weight,
     )
     schedule = learning_rate_schedule(config, per_epoch)
+    adversary_schedule = schedule
+    if config.discriminator_learning_rate is not None:
+        adversary_schedule = learning_rate_schedule(
+            config, per_epoch, config.discriminator_learning_rate
+        )
     model.compile(
         make_optimizer(config, schedule, precision, "converter_optimizer"),
         **{
             adversary.optimizer: make_optimizer(
-                config, schedule, precision, adversary.optimizer
+                config, adversary_schedule, precision, adversary.optimizer
             )
             for adversary in model.adversaries
         },
