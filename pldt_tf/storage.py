@@ -20,6 +20,8 @@ from typing import Any
 
 import tensorflow as tf
 
+from pldt_tf import errors
+
 
 def is_url(path: str | os.PathLike) -> bool:
     """Whether ``path`` names a TensorFlow filesystem (``scheme://...``)."""
@@ -88,6 +90,16 @@ def remove(path: str) -> None:
     tf.io.gfile.remove(path)
 
 
+def glob(pattern: str) -> list[str]:
+    """The paths matching ``pattern``, sorted."""
+    return sorted(tf.io.gfile.glob(pattern))
+
+
+def rename(source: str, destination: str) -> None:
+    """Moves a file; refuses to replace one."""
+    tf.io.gfile.rename(source, destination, overwrite=False)
+
+
 def open_file(path: str, mode: str = "r"):
     """A file object (``tf.io.gfile.GFile``) for ``open``'s modes."""
     return tf.io.gfile.GFile(path, mode)
@@ -130,8 +142,15 @@ def copy_folder(source: str, destination: str, last: str | None = None) -> None:
         )
 
 
-def read_json(path: str) -> Any:
-    return json.loads(read_text(path))
+def read_json(path: str, fix: str = "restore it, or write it again") -> Any:
+    """The JSON value in ``path``; a file that is empty, cut short or not
+    JSON is a one-line ``UserError`` naming it and ``fix``."""
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        state = "empty" if not text.strip() else f"not valid JSON ({error})"
+        raise errors.UserError(f"{shown_path(path)} is {state}: {fix}.") from None
 
 
 def write_json(path: str, value: Any, **dump_options) -> None:

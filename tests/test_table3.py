@@ -4,6 +4,7 @@ the tool end to end."""
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -333,3 +334,35 @@ def test_bfloat16_rule_is_nothing_clearly_worse():
     wins, lines = table3_lib.verdict("bfloat16", base, worse)
     assert not wins
     assert lines == ["nothing clearly worse: does not hold (clearly worse on rmse)"]
+
+
+def test_recipe_steps_rule_picks_the_fewest_steps_not_clearly_worse():
+    import importlib.util
+
+    from tool_runner import ROOT
+
+    spec = importlib.util.spec_from_file_location(
+        "recipe_steps", os.path.join(ROOT, "tools", "recipe_steps.py")
+    )
+    recipe_steps = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe_steps)
+
+    def row(category, frechet):
+        return {
+            "probe_on_generated/category": (category, 0.02, 2),
+            "color_match": (0.70, 0.02, 2),
+            "realism_frechet": (frechet, 50.0, 2),
+            "background_speckle": (0.11, 0.005, 2),
+        }
+
+    # 1,680 steps: category clearly lower; 2,520: within the spreads.
+    rows = {1680: row(0.30, 700), 2520: row(0.44, 690), 3360: row(0.46, 630)}
+    chosen, lines = recipe_steps.verdict(rows)
+    assert chosen == 2520
+    assert lines == [
+        "1680 steps: clearly worse on probe_on_generated/category",
+        "2520 steps: no clear loss",
+    ]
+    # Nothing shorter holds: the full run stays.
+    rows[2520] = row(0.44, 900)
+    assert recipe_steps.verdict(rows)[0] == 3360

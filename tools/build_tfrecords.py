@@ -8,6 +8,12 @@ TFRecords of triplets.
 
 Writes triplets-<split>-*.tfrecord, products-<split>-*.tfrecord and dataset.json
 (counts, split product ids, and every skipped file with its reason).
+
+  python tools/build_tfrecords.py --verify=data/demo/records
+
+reads every shard of a records folder once and checks the counts against
+dataset.json: damaged, missing and short shards are named, with the command
+that rebuilds them (exit status 2); training runs the same check at start.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import time
 
 from absl import app, flags
 
-from pldt_tf import cli
+from pldt_tf import cli, faults, storage
 from pldt_tf.data import lookbook, pairs, records
 
 _LOOKBOOK_DIR = flags.DEFINE_string(
@@ -48,11 +54,31 @@ _OVERWRITE = flags.DEFINE_bool(
 )
 
 (_MAX_PIXELS,) = cli.define_pixel_limits("skipped as a decompression bomb")
+_VERIFY = flags.DEFINE_string(
+    "verify",
+    None,
+    "Instead of building: read every shard of this records folder once and "
+    "check the counts against its dataset.json.",
+)
+
+
+def verify(records_dir: str) -> None:
+    start = time.time()
+    report = faults.verify_records(records_dir)
+    print(
+        f"{storage.shown_path(records_dir)}: {report['shards']} shards, "
+        f"{report['records']} records, all readable and as dataset.json counts "
+        f"({time.time() - start:.1f} s)."
+    )
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    if _VERIFY.value:
+        return verify(_VERIFY.value)
+    if not _OUTPUT_DIR.value:
+        raise app.UsageError("Pass --output_dir (or --verify=RECORDS_DIR).")
     start = time.time()
     options = records.BuildOptions(
         seed=_SEED.value,
@@ -79,5 +105,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    flags.mark_flags_as_required(["output_dir"])
     cli.run(main)

@@ -298,6 +298,19 @@ def build_records(
     output_dir: str,
     options: BuildOptions = BuildOptions(),
 ) -> dict:
+    """Turns a catalogue into a records folder (``_build_records``); a full
+    disk ends in one line, with nothing half-written left behind."""
+    from pldt_tf import faults
+
+    with faults.disk_space(output_dir, "the records", "the same command again"):
+        return _build_records(data, output_dir, options)
+
+
+def _build_records(
+    data: catalogue.Catalogue,
+    output_dir: str,
+    options: BuildOptions,
+) -> dict:
     """Turns a catalogue into a records folder.
 
     Args:
@@ -410,7 +423,12 @@ def load_manifest(records_dir: str) -> dict:
             "tools/build_tfrecords.py --lookbook_dir=... (or --pairs_csv=...) "
             f"--output_dir={records_dir} (--overwrite to replace what is there)."
         )
-    manifest = storage.read_json(path)
+    manifest = storage.read_json(
+        path,
+        "it was cut short or edited; rebuild the records with "
+        f"tools/build_tfrecords.py ... --output_dir={storage.shown_path(records_dir)} "
+        "--overwrite",
+    )
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise errors.UserError(
             f"{path!r} has schema_version {manifest.get('schema_version')!r}; "

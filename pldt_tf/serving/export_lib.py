@@ -31,7 +31,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
-from pldt_tf import errors, storage
+from pldt_tf import errors, faults, storage
 from pldt_tf.data import atomic, preprocess
 from pldt_tf.serving import exif, inference
 
@@ -267,7 +267,10 @@ def export(
     # Serving's version watcher ignores, and renamed into place when complete.
     # On an object store: written locally, then copied in place with
     # saved_model.pb, which TF Serving and our readers look for, last.
-    with atomic.atomic_folder(final, overwrite, inference.SAVED_MODEL_FILE) as tmp:
+    with (
+        faults.disk_space(final, "the export", "the same command again"),
+        atomic.atomic_folder(final, overwrite, inference.SAVED_MODEL_FILE) as tmp,
+    ):
         if storage.is_url(tmp):
             with tempfile.TemporaryDirectory() as local:
                 _write_archive(converter, local, max_pixels, max_request_pixels)

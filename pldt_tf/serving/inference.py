@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from pldt_tf import errors, storage, visualize
+from pldt_tf import errors, faults, storage, visualize
 from pldt_tf.data import preprocess
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
@@ -55,6 +55,21 @@ def find_saved_model(path: str) -> str:
     return os.path.join(path, str(max(versions)))
 
 
+def load_saved_model(path: str):
+    """``tf.saved_model.load``; a SavedModel whose files are cut short or
+    damaged is a one-line error naming the folder and the fix."""
+    try:
+        return tf.saved_model.load(path)
+    except (OSError, ValueError, *faults.DAMAGED_CHECKPOINT) as error:
+        raise errors.UserError(
+            f"the export {storage.shown_path(path)} is damaged "
+            f"({faults.first_line(error)}): "
+            "export it again from its training workdir: python -m pldt_tf.export "
+            "--workdir=WORKDIR --export_dir=... (--overwrite to replace this "
+            "version)."
+        ) from None
+
+
 def load_signature(model: str, name: str) -> tuple[Callable, int]:
     """(signature ``name``, version) of an export (or its base folder, highest
     version) or of a training workdir (its latest checkpoint; the version is
@@ -73,7 +88,7 @@ def load_signature(model: str, name: str) -> tuple[Callable, int]:
 
         return call_module, step
     path = find_saved_model(model)
-    loaded = tf.saved_model.load(path)
+    loaded = load_saved_model(path)
     signature = loaded.signatures[name]
     version = os.path.basename(os.path.normpath(path))
 

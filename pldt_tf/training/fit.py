@@ -21,7 +21,7 @@ import tensorflow as tf
 from absl import logging
 
 from pldt_tf import config as config_lib
-from pldt_tf import errors, storage, visualize
+from pldt_tf import errors, faults, storage, visualize
 from pldt_tf.data import pipeline, prepare, records
 from pldt_tf.training import callbacks, devices, factory, workdir
 
@@ -86,8 +86,13 @@ def _sample_batch(config, split: str) -> dict:
     return {k: batch[k].numpy() for k in ("source", "target")}
 
 
-def _restore(config, checkpoint) -> None:
-    latest = tf.train.latest_checkpoint(os.path.join(config.workdir, "checkpoints"))
+def _restore(config, checkpoint, chief: bool = True) -> None:
+    """Resumes from the newest checkpoint of the workdir that restores: a
+    newest one whose files are cut short or damaged is moved into
+    ``checkpoints/damaged/`` (kept for the user, out of the way of the next
+    saves) and said in one line."""
+    directory = os.path.join(config.workdir, "checkpoints")
+    latest = tf.train.latest_checkpoint(directory)
     if not latest or not config.resume:
         if latest:
             raise errors.UserError(
@@ -95,8 +100,12 @@ def _restore(config, checkpoint) -> None:
                 "--noresume was given: choose a new --workdir or drop --noresume."
             )
         return
+
+    def restore(path):
+        checkpoint.restore(path).assert_existing_objects_matched()
+
     try:
-        checkpoint.restore(latest).assert_existing_objects_matched()
+        used, skipped = faults.restore_newest_intact(restore, directory)
     except (ValueError, AssertionError) as error:
         raise errors.UserError(
             f"{latest} does not fit the model these flags build ({error}). "
@@ -105,8 +114,43 @@ def _restore(config, checkpoint) -> None:
             f"{os.path.join(config.workdir, 'config.json')}; or train into a "
             "new --workdir."
         ) from None
-    logging.info("Resumed from %s", latest)
-    print(f"Resuming from {latest}", flush=True)
+    if used is None:
+        raise faults.none_restores(
+            directory,
+            skipped,
+            "copy them back from a backup, or train into a new --workdir.",
+        )
+    if skipped:
+        # The chief alone moves files; the other workers only pass them over.
+        folder = faults.set_aside(directory, skipped, used) if chief else ""
+        for line in faults.skipped_lines(skipped, used, folder):
+            print(line, flush=True)
+    logging.info("Resumed from %s", used)
+    print(f"Resuming from {used}", flush=True)
+
+
+def training_stopped(error: BaseException, config, output_dir: str):
+    """The one-line error for a fault of the workdir's disk or of the records
+    that stopped training, or None for any other error. A full disk also
+    removes the half-written checkpoint it left."""
+    if faults.is_out_of_space(error):
+        workdir.remove_checkpoint_leftovers(output_dir)
+        latest = tf.train.latest_checkpoint(os.path.join(output_dir, "checkpoints"))
+        kept = (
+            f"the last complete checkpoint, {os.path.basename(latest)}, is kept "
+            "and the run resumes from it"
+            if latest
+            else "no checkpoint was complete yet, so the run starts again"
+        )
+        return faults.disk_full(
+            output_dir,
+            "checkpoints, logs and sample grids",
+            kept,
+            faults.command_line("pldt_tf.train"),
+        )
+    if isinstance(error, tf.errors.DataLossError):
+        return faults.damaged_records(config.records_dir, error)
+    return None
 
 
 def train(config: config_lib.TrainConfig) -> TrainResult:
@@ -123,6 +167,10 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
             "first (tools/build_tfrecords.py, or one single-process run)."
         )
     manifest = prepare.prepare_data(config)
+    checked = faults.verify_records(config.records_dir)  # ~1 s for the demo's
+    logging.info(
+        "Records checked: %d shards, %d records", checked["shards"], checked["records"]
+    )
     per_epoch = steps_per_epoch(config, manifest)
     precision = devices.resolve_precision(config.precision)
     synchronized = strategy.num_replicas_in_sync > 1
@@ -138,15 +186,11 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     with strategy.scope():
         model = factory.build_model(config, per_epoch, precision, synchronized)
     checkpoint = tf.train.Checkpoint(model=model)
+    _restore(config, checkpoint, chief)
+    # After the restore, which may set a damaged checkpoint aside.
     manager = tf.train.CheckpointManager(
         checkpoint, os.path.join(output_dir, "checkpoints"), config.keep_checkpoints
     )
-    _restore(config, checkpoint)
-    # Only now, with the flags checked against the checkpoint: a failed start
-    # leaves the workdir as it was.
-    if chief:
-        workdir.write_config(config)
-        workdir.remove_checkpoint_leftovers(output_dir)
     step = int(model.converter_optimizer.iterations.numpy())
     total = config.epochs * per_epoch
     logging.info(
@@ -160,18 +204,26 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     triplets = _training_triplets(config)
     validation = _evaluation_dataset(config, "validation", 64)
     health = callbacks.TrainingHealth()
-    callback_list = _callbacks(config, output_dir, manager, validation, health)
     try:
+        # Only now, with the flags checked against the checkpoint: a failed
+        # start leaves the workdir as it was.
+        if chief:
+            workdir.write_config(config)
+            workdir.remove_checkpoint_leftovers(output_dir)
+        callback_list = _callbacks(config, output_dir, manager, validation, health)
         history = _fit_remaining(
             model, triplets, callback_list, config, per_epoch, step
         )
-    except tf.errors.OpError as error:
-        if not multi_worker:
+        final = _final_samples(config, model, output_dir)
+        scores = _validation_scores(model, validation, history)
+        _write_summary(output_dir, model, scores, health, history)
+    except (tf.errors.OpError, OSError) as error:
+        stopped = training_stopped(error, config, output_dir)
+        if stopped is not None:
+            raise stopped from None
+        if not multi_worker or not isinstance(error, tf.errors.OpError):
             raise
         raise worker_lost(error, config.workdir) from None
-    final = _final_samples(config, model, output_dir)
-    scores = _validation_scores(model, validation, history)
-    _write_summary(output_dir, model, scores, health, history)
     latest = tf.train.latest_checkpoint(os.path.join(config.workdir, "checkpoints"))
     if not chief:
         shutil.rmtree(output_dir, ignore_errors=True)
@@ -244,7 +296,7 @@ def worker_lost(error: tf.errors.OpError, workdir: str) -> errors.UserError:
         if latest
         else "no checkpoint was written yet"
     )
-    command = " ".join(["python", "-m", "pldt_tf.train", *sys.argv[1:]])
+    command = faults.command_line("pldt_tf.train")
     return errors.UserError(
         f"lost contact with {who} ({type(error).__name__} in a collective "
         f"operation): training stopped on every worker; {kept} in {workdir}. "

@@ -20,9 +20,10 @@ import shutil
 
 import keras
 import tensorflow as tf
+from absl import logging
 
 from pldt_tf import config as config_lib
-from pldt_tf import errors, storage
+from pldt_tf import errors, faults, storage
 from pldt_tf import model as model_lib
 from pldt_tf.training import factory
 
@@ -54,7 +55,11 @@ def _read_json(workdir: str, name: str, what: str):
             f"{path!r} not found: {workdir!r} is not {what} "
             "(python -m pldt_tf.train writes it)."
         )
-    return storage.read_json(path)
+    return storage.read_json(
+        path,
+        "it was cut short or edited; copy it back from a backup, or train into a "
+        "new --workdir (python -m pldt_tf.train writes it)",
+    )
 
 
 def load_config(workdir: str) -> config_lib.TrainConfig:
@@ -76,17 +81,44 @@ def load_model_and_step(
     workdir: str, checkpoint: str | None = None
 ) -> tuple[model_lib.PixelLevelDomainTransfer, int]:
     """The trained model of a workdir (latest or named checkpoint: converter
-    and discriminators) and the training step it was saved at."""
+    and discriminators) and the training step it was saved at.
+
+    Without ``checkpoint``, a newest checkpoint whose files are cut short or
+    damaged is passed over for the one before it (said in one line each, the
+    files left as they are); a named one that does not restore is an error.
+    """
     config = load_config(workdir)
     model = factory.build_model(config, 1, "float32", synchronized_bn=False)
     restorer = tf.train.Checkpoint(model=model)
-    if checkpoint is None:
-        checkpoint = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
-    if checkpoint is None:
-        raise errors.MissingInputError(
-            f"No checkpoint in {os.path.join(workdir, 'checkpoints')!r}."
-        )
-    restorer.restore(checkpoint).expect_partial()
+    directory = os.path.join(workdir, "checkpoints")
+
+    def restore(path):
+        restorer.restore(path).expect_partial()
+
+    if checkpoint is not None:
+        try:
+            restore(checkpoint)
+        except faults.DAMAGED_CHECKPOINT as error:
+            raise errors.UserError(
+                f"checkpoint {storage.shown_path(checkpoint)} does not restore "
+                f"({type(error).__name__}: {faults.first_line(error)}): its files "
+                "are cut short or damaged. Name another --checkpoint, or leave "
+                "it out for the newest that restores."
+            ) from None
+    else:
+        used, skipped = faults.restore_newest_intact(restore, directory)
+        if used is None and skipped:
+            raise faults.none_restores(
+                directory,
+                skipped,
+                "copy them back from a backup, or train again into a new --workdir.",
+            )
+        if used is None:
+            raise errors.MissingInputError(
+                f"No checkpoint in {storage.shown_path(directory)!r}."
+            )
+        for line in faults.skipped_lines(skipped, used):
+            logging.warning("%s", line)
     return model, int(model.converter_optimizer.iterations.numpy())
 
 
