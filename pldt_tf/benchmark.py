@@ -2,6 +2,12 @@ r"""Measures this machine and the training, inference and data paths on it.
 
   python -m pldt_tf.benchmark                       # everything, ~12 min on 2 cores
   python -m pldt_tf.benchmark --sections=ceiling,train --width=0.25
+  python -m pldt_tf.benchmark --flagfile=configs/demo.flags --sections=train
+
+Every flag of ``python -m pldt_tf.train`` is read, so a training flag file
+times exactly that run's step (method, selection, width, batch, pixel and
+feature-matching terms, learning rates, ``--jit_compile``); ``--precisions``
+lists the precisions to time it in.
 
 Everything is measured in one run, so the ratios compare like with like:
 warm-up excluded, several repetitions, medians reported. Prints a table and
@@ -14,7 +20,7 @@ Sections (``--sections``):
              updates) at ``--width``/``--batch_size``, from in-memory tensors
              and from the TFRecord pipeline, for each of ``--precisions``;
              achieved GFLOP/s (FLOPs counted from the layer shapes, see
-             ``pldt_tf.flops``) as a fraction of the ceiling of the same
+             ``pldt_tf.perf.flops``) as a fraction of the ceiling of the same
              dtype; and the split by phase of Algorithm 1.
   pipeline   triplets/s delivered by the tf.data pipeline alone.
   inference  converter latency at batch 1 (median, p95) and images/s at
@@ -25,12 +31,14 @@ Sections (``--sections``):
              ``--leak_steps`` steps of a small config (summaries, checkpoints
              and sample grids included): growth means a leak.
 
-Without ``--records_dir`` a small synthetic set is generated in a temporary
-folder (about 20 s), so the command runs on a fresh machine.
+When ``--records_dir`` does not exist and the flags name no data to build
+it from, a small synthetic set is generated in a temporary folder (about
+20 s), so the command runs on a fresh machine.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -46,21 +54,8 @@ SECTIONS = ("ceiling", "train", "pipeline", "inference", "memory")
 _SECTIONS = flags.DEFINE_list(
     "sections", list(SECTIONS), f"What to measure, any of {SECTIONS}."
 )
-_RECORDS_DIR = flags.DEFINE_string(
-    "records_dir",
-    None,
-    "Records folder (python tools/build_tfrecords.py or the train tool). "
-    "Default: generate 300 synthetic products in a temporary folder.",
-)
-_WIDTH = flags.DEFINE_float(
-    "width", 1.0, "Width multiplier of the trained networks (paper: 1).", lower_bound=0
-)
-_BATCH_SIZE = flags.DEFINE_integer(
-    "batch_size", 32, "Training batch size.", lower_bound=1
-)
-_METHOD = cli.define_method()
-_UPSAMPLING = cli.define_upsampling()
-_SELECTION = cli.define_selection()
+cli.define_training_flags()
+flags.FLAGS.set_default("batch_size", 32)  # the benchmark's width-1 batch
 _PRECISIONS = cli.define_precisions(["float32", "mixed_bfloat16"])
 _STEPS = flags.DEFINE_integer(
     "steps", 2, "Training steps per timed repetition.", lower_bound=1
@@ -114,38 +109,26 @@ _JSON = flags.DEFINE_string(
 
 
 # --------------------------------------------------------------------------
-# Ceiling.
-
-
-# --------------------------------------------------------------------------
-# Training.
-
-
-# --------------------------------------------------------------------------
-# Inference.
-
-
-# --------------------------------------------------------------------------
-# Memory.
-
-
-# --------------------------------------------------------------------------
 # The run.
 
 
-def _synthetic_records(folder: str) -> str:
-    from pldt_tf import config as config_lib
+def _records(config, folder: str) -> str:
+    """The records the flags name (built as training would build them), or
+    300 synthetic products generated in ``folder`` when they name none."""
     from pldt_tf.data import prepare
 
-    folder = os.path.join(folder, "data")  # the generator creates it
-
-    config = config_lib.TrainConfig(
-        workdir=os.path.join(folder, "unused"),
-        records_dir=os.path.join(folder, "records"),
-        lookbook_dir=os.path.join(folder, "lookbook"),
-        synthetic_products=300,
-        synthetic_variation="mild",
-    )
+    if not storage.isdir(config.records_dir) and not (
+        config.pairs_csv or config.synthetic_products
+    ):
+        print("Generating 300 synthetic products for the data paths ...")
+        folder = os.path.join(folder, "data")  # the generator creates it
+        config = dataclasses.replace(
+            config,
+            records_dir=os.path.join(folder, "records"),
+            lookbook_dir=os.path.join(folder, "lookbook"),
+            synthetic_products=300,
+            synthetic_variation="mild",
+        )
     prepare.prepare_data(config)
     return config.records_dir
 
@@ -154,18 +137,18 @@ def _row(label: str, *values: str) -> None:
     print(f"{label:<46}" + "".join(f"{v:>14}" for v in values), flush=True)
 
 
-def run(records_dir: str, sections, results: dict) -> dict:
-    """Measures ``sections`` in order into ``results`` (the ceiling first
-    whenever ``train`` needs it) and returns it."""
+def run(config, records_dir: str, sections, results: dict) -> dict:
+    """Measures ``sections`` of the run ``config`` describes, in order, into
+    ``results`` (the ceiling first whenever ``train`` needs it)."""
     if "ceiling" in sections or "train" in sections:
-        _measure_ceiling(records_dir, results)
+        _measure_ceiling(config, records_dir, results)
     for name in ("train", "pipeline", "inference", "memory"):
         if name in sections:
-            _MEASUREMENTS[name](records_dir, results)
+            _MEASUREMENTS[name](config, records_dir, results)
     return results
 
 
-def _measure_ceiling(records_dir: str, results: dict) -> None:
+def _measure_ceiling(config, records_dir: str, results: dict) -> None:
     """float32 and bfloat16 matmul GFLOP/s."""
     print("\n== ceiling: n×n matmul", _MATMUL_SIZE.value)
     for dtype in ("float32", "bfloat16"):
@@ -174,7 +157,7 @@ def _measure_ceiling(records_dir: str, results: dict) -> None:
         _row(f"matmul {dtype}", f"{rate:,.1f} GFLOP/s")
 
 
-def _measure_train(records_dir: str, results: dict) -> None:
+def _measure_train(config, records_dir: str, results: dict) -> None:
     """images/s of the training step, in memory and from the records, per
     precision, and the split by phase."""
     import tensorflow as tf
@@ -182,15 +165,24 @@ def _measure_train(records_dir: str, results: dict) -> None:
     from pldt_tf.data import pipeline
     from pldt_tf.perf import flops
 
-    width, batch = _WIDTH.value, _BATCH_SIZE.value
+    width, batch = config.width, config.batch_size
     step_flops = flops.train_step_flops(
-        width, _METHOD.value, _SELECTION.value, _UPSAMPLING.value
+        width, config.method, config.selection, config.upsampling
     )
     results["train/flops_per_sample"] = step_flops.total
+    terms = "".join(
+        f" + {weight:g}·{name}"
+        for name, weight in (
+            (config.pixel_loss, config.pixel_weight),
+            ("feature matching", config.feature_matching_weight),
+        )
+        if weight
+    )
     print(
-        f"\n== train: {_METHOD.value}, {_SELECTION.value}, {_UPSAMPLING.value}, "
-        f"width {width}, "
-        f"batch {batch}; {step_flops.total / 1e9:.2f} GFLOP per sample"
+        f"\n== train: {config.method}{terms}, {config.selection}, "
+        f"{config.upsampling}, width {width}, batch {batch}"
+        f"{', XLA' if config.jit_compile else ''}; "
+        f"{step_flops.total / 1e9:.2f} GFLOP per sample (adversaries and converter)"
     )
     _row("", "images/s", "GFLOP/s", "of ceiling")
     dataset = pipeline.triplet_dataset(
@@ -203,15 +195,9 @@ def _measure_train(records_dir: str, results: dict) -> None:
     first = next(iter(dataset))
     for precision in _PRECISIONS.value:
         ceiling = results["ceiling/" + _ceiling_dtype(precision) + "_gflops"]
-        model = benchmark_lib.build_training_model(
-            width,
-            batch,
-            _METHOD.value,
-            _SELECTION.value,
-            precision,
-            _UPSAMPLING.value,
-        )
-        step = tf.function(model.train_step)  # traced once for all uses
+        model = benchmark_lib.build_training_model(config, precision)
+        # Traced once for all uses.
+        step = tf.function(model.train_step, jit_compile=config.jit_compile)
         sources = {
             "in-memory tensors": _repeat(first),
             "TFRecord pipeline": iter(dataset),
@@ -234,7 +220,7 @@ def _measure_train(records_dir: str, results: dict) -> None:
             folder = os.path.join(_PROFILE_DIR.value, precision)
             benchmark_lib.profile_steps(step, first, folder, steps=2)
             print(f"  profile: tensorboard --logdir={folder}  (Profile tab)")
-        if _PHASES.value and _SELECTION.value == "per_case":
+        if _PHASES.value and config.selection == "per_case":
             seconds = benchmark_lib.phase_seconds(model, first, _REPEATS.value)
             for name, value in seconds.items():
                 phase = step_flops.phase(name) * batch / value / 1e9
@@ -247,7 +233,7 @@ def _measure_train(records_dir: str, results: dict) -> None:
                 )
 
 
-def _measure_pipeline(records_dir: str, results: dict) -> None:
+def _measure_pipeline(config, records_dir: str, results: dict) -> None:
     """triplets/s of the tf.data pipeline alone."""
     from pldt_tf.data import pipeline
 
@@ -269,7 +255,7 @@ def _measure_pipeline(records_dir: str, results: dict) -> None:
         _row(f"{direction}, {negatives} negatives", f"{rate:,.0f}")
 
 
-def _measure_inference(records_dir: str, results: dict) -> None:
+def _measure_inference(config, records_dir: str, results: dict) -> None:
     """Converter latency and throughput, Keras against the SavedModel."""
     import numpy as np
     import tensorflow as tf
@@ -277,9 +263,9 @@ def _measure_inference(records_dir: str, results: dict) -> None:
     from pldt_tf import networks
     from pldt_tf.serving import export_lib
 
-    print(f"\n== inference: converter width {_WIDTH.value}, float32")
+    print(f"\n== inference: converter width {config.width}, float32")
     _row("", "b=1 median", "b=1 p95", f"b={_INFERENCE_BATCH.value} img/s")
-    converter = networks.build_converter(_WIDTH.value, upsampling=_UPSAMPLING.value)
+    converter = networks.build_converter(config.width, upsampling=config.upsampling)
     rng = np.random.default_rng(0)
     one = tf.constant(rng.uniform(-1, 1, (1, 64, 64, 3)), tf.float32)
     many = tf.constant(
@@ -309,7 +295,7 @@ def _measure_inference(records_dir: str, results: dict) -> None:
     _row("SavedModel / Keras latency at batch 1", f"{ratio:.2f}x")
 
 
-def _measure_memory(records_dir: str, results: dict) -> None:
+def _measure_memory(config, records_dir: str, results: dict) -> None:
     """Peak RSS of a training process and RSS growth over many steps."""
     print("\n== memory")
     with tempfile.TemporaryDirectory() as folder:
@@ -360,6 +346,20 @@ _MEASUREMENTS = {
 }
 
 
+# The training flags that shape the timed step, written with the figures.
+_REPORTED = (
+    "width",
+    "upsampling",
+    "batch_size",
+    "method",
+    "selection",
+    "pixel_loss",
+    "pixel_weight",
+    "feature_matching_weight",
+    "jit_compile",
+)
+
+
 def _repeat(batch):
     while True:
         yield batch
@@ -381,32 +381,25 @@ def main(argv):
 
     tf.config.threading.set_intra_op_parallelism_threads(_INTRA_OP.value)
     tf.config.threading.set_inter_op_parallelism_threads(_INTER_OP.value)
+    config = cli.training_config()
     results = {
         "machine": benchmark_lib.machine(),
         "tensorflow": tf.__version__,
         "flags": {
-            name: flags.FLAGS[name].value
-            for name in (
-                "width",
-                "upsampling",
-                "batch_size",
-                "method",
-                "selection",
-                "precisions",
-                "steps",
-                "repeats",
-            )
+            **{name: getattr(config, name) for name in _REPORTED},
+            **{
+                name: flags.FLAGS[name].value
+                for name in ("precisions", "steps", "repeats")
+            },
         },
     }
     print("machine:", results["machine"], "| TensorFlow", tf.__version__)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        records_dir = _RECORDS_DIR.value
-        needs_records = set(_SECTIONS.value) & {"train", "pipeline", "memory"}
-        if needs_records and not records_dir:
-            print("Generating 300 synthetic products for the data paths ...")
-            records_dir = _synthetic_records(folder)
-        run(records_dir, set(_SECTIONS.value), results)
+        records_dir = config.records_dir
+        if set(_SECTIONS.value) & {"train", "pipeline", "memory"}:
+            records_dir = _records(config, folder)
+        run(config, records_dir, set(_SECTIONS.value), results)
     results["seconds"] = time.perf_counter() - start
     print(f"\n{results['seconds'] / 60:.1f} min")
     if _JSON.value:

@@ -89,3 +89,51 @@ def test_benchmark_tool_end_to_end(synthetic_data, tmp_path):
     assert figures["train/flops_per_sample"] == flops.train_step_flops(0.0625).total
     traces = list((tmp_path / "profile").glob("*/plugins/profile/*/*.xplane.pb"))
     assert len(traces) == 2  # one per precision
+
+
+def test_the_benchmark_builds_the_model_a_training_config_trains():
+    from pldt_tf import config as config_lib
+    from pldt_tf import model as model_lib
+
+    config = config_lib.TrainConfig(
+        workdir="unused",
+        width=0.0625,
+        pixel_loss="l1",
+        pixel_weight=100.0,
+        feature_matching_weight=10.0,
+        discriminator_learning_rate=4e-4,
+    )
+    model = benchmark_lib.build_training_model(config, "float32")
+    assert model.spec.pixel == model_lib.PixelTerm("l1", 100.0)
+    assert model.feature_matching_weight == 10.0
+    assert float(model.domain_optimizer.learning_rate) == pytest.approx(4e-4)
+
+
+@pytest.mark.slow
+def test_the_benchmark_times_a_training_flag_file(synthetic_data, tmp_path):
+    """``--flagfile`` of a training config: the step timed is that run's,
+    its pixel term included (the main job's recipe)."""
+    _, records_dir = synthetic_data
+    output = tmp_path / "figures.json"
+    result = run_tool(
+        "-m",
+        "pldt_tf.benchmark",
+        "--flagfile=configs/demo.flags",
+        f"--records_dir={records_dir}",
+        "--width=0.0625",
+        "--batch_size=4",
+        "--sections=train",
+        "--precisions=float32",
+        "--matmul_size=256",
+        "--steps=1",
+        "--repeats=1",
+        "--nophases",
+        f"--json={output}",
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "== train: c_rf_dd + 100·l1, per_case" in result.stdout
+    figures = json.loads(output.read_text())
+    assert figures["flags"]["pixel_weight"] == 100.0
+    assert figures["flags"]["batch_size"] == 4
+    assert figures["train/float32/in-memory/images_per_s"] > 0

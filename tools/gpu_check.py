@@ -7,7 +7,7 @@ For each precision (float32, mixed_float16, mixed_bfloat16) and with and
 without XLA (``jit_compile``), it builds the paper's networks (width 1), runs
 ``--warmup`` steps and then ``--steps`` timed training steps of Algorithm 1 on
 in-memory tensors at ``--batch_size``, and prints images/s, milliseconds per
-step, the fraction of the step's FLOPs (``pldt_tf.flops``) it achieves, and
+step, the fraction of the step's FLOPs (``pldt_tf.perf.flops``) it achieves, and
 how long ``--epochs`` epochs over ``--train_photos`` photos would take. With
 ``--records_dir`` it also measures the TFRecord pipeline's triplets/s, which
 must stay above the fastest training rate (or the GPU waits for data).
@@ -71,11 +71,18 @@ def time_training(width, batch, method, selection, precision, xla, warmup, steps
     import numpy as np
     import tensorflow as tf
 
+    from pldt_tf import config as config_lib
     from pldt_tf.perf import benchmark_lib
 
-    model = benchmark_lib.build_training_model(
-        width, batch, method, selection, precision, _UPSAMPLING.value
+    config = config_lib.TrainConfig(
+        workdir="unused",
+        width=width,
+        upsampling=_UPSAMPLING.value,
+        batch_size=batch,
+        method=method,
+        selection=selection,
     )
+    model = benchmark_lib.build_training_model(config, precision)
     rng = np.random.default_rng(0)
     data = {
         key: tf.constant(rng.uniform(-1, 1, (batch, 64, 64, 3)), tf.float32)

@@ -48,20 +48,11 @@ def matmul_gflops(n: int, dtype: str, repeats: int = 5) -> float:
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def build_training_model(
-    width, batch_size, method, selection, precision, upsampling="transposed5"
-):
-    from pldt_tf import config as config_lib
+def build_training_model(config, precision: str):
+    """The compiled model a training run of ``config`` trains, in
+    ``precision`` (1,000 steps per epoch: no learning-rate decay in sight)."""
     from pldt_tf.training import factory
 
-    config = config_lib.TrainConfig(
-        workdir="unused",
-        width=width,
-        upsampling=upsampling,
-        batch_size=batch_size,
-        method=method,
-        selection=selection,
-    )
     return factory.build_model(config, 1000, precision, synchronized_bn=False)
 
 
