@@ -220,7 +220,7 @@ def _measure_train(config, records_dir: str, results: dict) -> None:
             folder = os.path.join(_PROFILE_DIR.value, precision)
             benchmark_lib.profile_steps(step, first, folder, steps=2)
             print(f"  profile: tensorboard --logdir={folder}  (Profile tab)")
-        if _PHASES.value and config.selection == "per_case":
+        if _PHASES.value:
             seconds = benchmark_lib.phase_seconds(model, first, _REPEATS.value)
             for name, value in seconds.items():
                 phase = step_flops.phase(name) * batch / value / 1e9

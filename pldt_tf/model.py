@@ -231,14 +231,6 @@ def tracker_names(method: Method, batching: Selection) -> list[str]:
     return names
 
 
-def uses_real_fake(method: str) -> bool:
-    return "real_fake" in METHODS[method].adversaries
-
-
-def uses_domain(method: str) -> bool:
-    return "domain" in METHODS[method].adversaries
-
-
 # -- one step's batches -------------------------------------------------------
 
 
@@ -465,6 +457,22 @@ class PixelLevelDomainTransfer(keras.Model):
     # -- the step -------------------------------------------------------------
 
     def train_step(self, data):
+        """Algorithm 1: the adversaries' updates (steps 1 and 2) inside the
+        converter's update (step 3), whose forward pass they share."""
+        inputs = self.step_inputs(data)
+        loss = self.converter_update(*inputs, between=self.update_adversaries)
+        self._trackers["loss/converter"].update_state(loss)
+        logs = {name: tracker.result() for name, tracker in self._trackers.items()}
+        if _multi_worker(tf.distribute.get_strategy()):
+            # Keras 3 averages the logs across workers with reduce(axis=0),
+            # which needs an axis to reduce (keras-team/keras#20585).
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    def step_inputs(self, data):
+        """(source, target, negative, cases, copies) as the step lays them
+        out: the selection's case draws (``per_sample``) or its copies of the
+        batch stacked for a mixed group (``joint``)."""
         source, target = data["source"], data["target"]
         negative = data.get("negative")
         batch_size = tf.shape(source)[0]
@@ -479,54 +487,96 @@ class PixelLevelDomainTransfer(keras.Model):
                 source, target, negative = (
                     stacked(x, copies) for x in (source, target, negative)
                 )
+        return source, target, negative, cases, copies
+
+    # -- step 3: the converter's update ----------------------------------------
+
+    def converter_update(
+        self, source, target, negative, cases=None, copies=1, between=None
+    ):
+        """Step 3: the converter's forward pass, its loss against the
+        adversaries as they are then, and its update; returns the loss.
+
+        ``between(source, target, negative, generated, cases)``, if given,
+        runs after the forward pass and before the loss, outside the
+        converter's tape, on the drawings without their gradient (the step
+        updates the adversaries there); it returns whether its gradients were
+        finite (None: not checked), which gates this update too.
+        """
+        batch_size = tf.shape(source)[0] // copies
+        healthy = None
         with tf.GradientTape() as converter_tape:
             generated = stacked(
                 self.converter(source[:batch_size], training=True), copies
             )
-            with converter_tape.stop_recording():
-                healthy = self._update_discriminators(
-                    source, target, negative, tf.stop_gradient(generated), cases
-                )
+            if between is not None:
+                with converter_tape.stop_recording():
+                    healthy = between(
+                        source, target, negative, tf.stop_gradient(generated), cases
+                    )
             loss = self.converter_step_loss(source, target, negative, generated, cases)
             scaled = scaled_loss(loss, self.converter_optimizer)
         gradients = converter_tape.gradient(scaled, self.converter.trainable_variables)
         _apply(self.converter_optimizer, self.converter, gradients, healthy)
-        self._trackers["loss/converter"].update_state(loss)
-        logs = {name: tracker.result() for name, tracker in self._trackers.items()}
-        if _multi_worker(tf.distribute.get_strategy()):
-            # Keras 3 averages the logs across workers with reduce(axis=0),
-            # which needs an axis to reduce (keras-team/keras#20585).
-            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
-        return logs
+        return loss
 
     # -- steps 1 and 2: the discriminators -----------------------------------
 
-    def _update_discriminators(self, source, target, negative, generated, cases):
+    def update_adversaries(self, source, target, negative, generated, cases=None):
         """Steps 1 and 2; returns whether all their gradients were finite
         (None when no optimizer scales its loss)."""
         # Both gradients are computed before either is applied, so an overflow
         # in one skips both.
-        pending = []
-        for adversary in self.adversaries:
-            network = getattr(self, adversary.network)
-            optimizer = getattr(self, adversary.optimizer)
-            with tf.GradientTape() as tape:
-                loss = self.discriminator_step_loss(
+        pending = [
+            (
+                adversary,
+                *self.adversary_gradients(
                     adversary.network, source, target, negative, generated, cases
-                )
-                scaled = scaled_loss(loss, optimizer)
-            gradients = tape.gradient(scaled, network.trainable_variables)
-            pending.append((adversary, optimizer, network, loss, gradients))
+                ),
+            )
+            for adversary in self.adversaries
+        ]
         healthy = None
         if any(hasattr(optimizer, "scale_loss") for optimizer, _ in self._updates()):
             finite = [
                 tf.reduce_all(tf.math.is_finite(g)) for *_, gs in pending for g in gs
             ]
             healthy = tf.reduce_all(finite or [tf.constant(True)])
-        for adversary, optimizer, network, loss, gradients in pending:
-            _apply(optimizer, network, gradients, healthy)
+        for adversary, loss, gradients in pending:
+            self.apply_adversary(adversary.network, gradients, healthy)
             self._trackers[adversary.tracker].update_state(loss)
         return healthy
+
+    def update_adversary(self, name, source, target, negative, generated, cases=None):
+        """One adversary's update on its own (``name``: a key of
+        ``ADVERSARIES``); returns its loss. The step updates them together
+        (``update_adversaries``)."""
+        loss, gradients = self.adversary_gradients(
+            name, source, target, negative, generated, cases
+        )
+        self.apply_adversary(name, gradients)
+        return loss
+
+    def adversary_gradients(self, name, source, target, negative, generated, cases):
+        """(loss, gradients of its scaled loss) of adversary ``name``."""
+        adversary = ADVERSARIES[name]
+        network = getattr(self, adversary.network)
+        optimizer = getattr(self, adversary.optimizer)
+        with tf.GradientTape() as tape:
+            loss = self.discriminator_step_loss(
+                name, source, target, negative, generated, cases
+            )
+            scaled = scaled_loss(loss, optimizer)
+        return loss, tape.gradient(scaled, network.trainable_variables)
+
+    def apply_adversary(self, name, gradients, healthy=None):
+        adversary = ADVERSARIES[name]
+        _apply(
+            getattr(self, adversary.optimizer),
+            getattr(self, adversary.network),
+            gradients,
+            healthy,
+        )
 
     def discriminator_step_loss(
         self, name: str, source, target, negative, generated, cases=None
@@ -553,8 +603,6 @@ class PixelLevelDomainTransfer(keras.Model):
             network = getattr(self, adversary.network)
         inputs = [group.source, group.image] if adversary.paired else group.image
         return network(inputs, training=True)
-
-    # -- step 3: the converter -------------------------------------------------
 
     def converter_step_loss(self, source, target, negative, generated, cases=None):
         """Step 3's loss: against each adversary as just updated, on the group

@@ -137,3 +137,20 @@ def test_the_benchmark_times_a_training_flag_file(synthetic_data, tmp_path):
     assert figures["flags"]["pixel_weight"] == 100.0
     assert figures["flags"]["batch_size"] == 4
     assert figures["train/float32/in-memory/images_per_s"] > 0
+
+
+def test_a_wrapped_layer_counts_as_the_layer_it_wraps():
+    import keras
+
+    def model(wrap):
+        inputs = keras.Input((16, 16, 3))
+        conv = keras.layers.Conv2D(8, 5, strides=2, padding="same")
+        dense = keras.layers.Dense(4)
+        x = (keras.layers.SpectralNormalization(conv) if wrap else conv)(inputs)
+        x = keras.layers.Flatten()(x)
+        x = (keras.layers.SpectralNormalization(dense) if wrap else dense)(x)
+        return keras.Model(inputs, x)
+
+    plain = flops.forward_flops(model(False))
+    assert plain[0] == 2 * 25 * 3 * 8 * 8 * 8 + 2 * 512 * 4
+    assert flops.forward_flops(model(True)) == plain

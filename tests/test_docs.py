@@ -97,3 +97,43 @@ def test_every_repository_path_named_exists():
             if not os.path.exists(os.path.join(ROOT, path)):
                 missing.append(f"{doc}: {path}")
     assert not missing, "\n".join(missing)
+
+
+MODULE_NAME = re.compile(r"(?<![\w./-])(pldt_tf(?:\.\w+)+)")
+
+
+def _module_exists(dotted: str) -> bool:
+    """A dotted name names a module or package of the repository, or one
+    name that module defines (``faults.check_records`` in the package)."""
+    parts = dotted.split(".")
+    for end in range(len(parts), 0, -1):
+        base = os.path.join(ROOT, *parts[:end])
+        for path in (base + ".py", os.path.join(base, "__init__.py")):
+            if not os.path.isfile(path):
+                continue
+            if end == len(parts):
+                return True
+            if end < len(parts) - 1:
+                return False
+            with open(path, encoding="utf-8") as file:
+                defined = re.search(
+                    rf"^(?:def |class )?{re.escape(parts[end])}\b", file.read(), re.M
+                )
+            return defined is not None
+    return False
+
+
+def test_every_dotted_module_named_exists():
+    """``python -m pldt_tf.x`` and ``pldt_tf.x.y`` in Markdown, docstrings,
+    comments and flag files name a module the package holds (or one
+    attribute of it)."""
+    missing = []
+    for doc in _tracked("*.md") + _tracked("*.py") + _tracked("*.flags"):
+        if doc == "tests/test_docs.py":  # its own examples
+            continue
+        with open(os.path.join(ROOT, doc), encoding="utf-8") as file:
+            text = file.read()
+        for name in sorted(set(MODULE_NAME.findall(text))):
+            if not _module_exists(name.rstrip(".")):
+                missing.append(f"{doc}: {name}")
+    assert not missing, "\n".join(missing)

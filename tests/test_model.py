@@ -59,6 +59,41 @@ NETWORKS = ("real_fake", "domain", "converter")
 
 
 @pytest.mark.parametrize("selection", model_lib.SELECTIONS)
+def test_the_named_updates_are_the_step_and_change_their_network(selection):
+    """``update_adversary`` and ``converter_update`` (what the benchmark's
+    phase timer runs) each change only their network; the step composed of
+    them logs what a model updated phase by phase computes."""
+    batch = _batch()
+    model = _model(selection=selection)
+    source, target, negative, cases, copies = model.step_inputs(batch)
+    generated = tf.stop_gradient(
+        model_lib.stacked(model.converter(batch["source"], training=True), copies)
+    )
+    for name in ("real_fake", "domain"):
+        before = {n: _snapshot(getattr(model, n)) for n in NETWORKS}
+        model.update_adversary(name, source, target, negative, generated, cases)
+        for other in NETWORKS:
+            assert _changed(before[other], getattr(model, other)) == (other == name)
+    before = {n: _snapshot(getattr(model, n)) for n in NETWORKS}
+    model.converter_update(source, target, negative, cases, copies)
+    for other in NETWORKS:
+        assert _changed(before[other], getattr(model, other)) == (other == "converter")
+
+
+def test_the_phase_timer_runs_the_model_updates():
+    from pldt_tf.perf import benchmark_lib
+
+    seconds = benchmark_lib.phase_seconds(_model(selection="joint"), _batch(), 1)
+    assert sorted(seconds) == [
+        "converter_forward",
+        "converter_update",
+        "domain_update",
+        "real_fake_update",
+    ]
+    assert all(value > 0 for value in seconds.values())
+
+
+@pytest.mark.parametrize("selection", model_lib.SELECTIONS)
 @pytest.mark.parametrize("active", range(3))
 def test_each_update_changes_only_its_network(selection, active):
     lrs = [0.0, 0.0, 0.0]

@@ -26,7 +26,9 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores"
 
 
-def _median_seconds(fn, repeats: int, warmup: int = 1) -> list[float]:
+def _timed_runs(fn, repeats: int, warmup: int = 1) -> list[float]:
+    """Seconds of each of ``repeats`` calls of ``fn`` after ``warmup`` untimed
+    ones (callers take the median)."""
     for _ in range(warmup):
         fn()
     times = []
@@ -44,7 +46,7 @@ def matmul_gflops(n: int, dtype: str, repeats: int = 5) -> float:
     a = tf.random.normal((n, n), dtype=dtype)
     b = tf.random.normal((n, n), dtype=dtype)
     product = tf.function(lambda a, b: tf.reduce_sum(tf.linalg.matmul(a, b)))
-    times = _median_seconds(lambda: product(a, b).numpy(), repeats, warmup=2)
+    times = _timed_runs(lambda: product(a, b).numpy(), repeats, warmup=2)
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
@@ -82,7 +84,7 @@ def train_step_rate(step, batches, steps: int, repeats: int, warmup: int = 2) ->
             outputs = step(data)
         last = _sync(outputs)
 
-    times = _median_seconds(run, repeats, warmup=warmup)
+    times = _timed_runs(run, repeats, warmup=warmup)
     bad = sorted(k for k, v in last.items() if not np.all(np.isfinite(v)))
     if bad:
         raise FloatingPointError(f"training step outputs not finite: {bad}")
@@ -105,47 +107,35 @@ def profile_steps(step, data, folder: str, steps: int = 2) -> None:
 
 
 def phase_seconds(model, data, repeats: int) -> dict[str, float]:
-    """Median seconds of each phase of Algorithm 1 on one batch."""
+    """Median seconds of each phase of Algorithm 1 on one batch, each run
+    through the model's own update (``train_step`` composes the same ones):
+    the converter's forward pass, each adversary's update, and the
+    converter's update (its forward pass included)."""
     import tensorflow as tf
 
     from pldt_tf import model as model_lib
 
-    source, target = data["source"], data["target"]
-    negative = data.get("negative")
-    generated = tf.stop_gradient(model.converter(source, training=True))
-
-    def update(adversary):
-        # The loss train_step uses, one network at a time.
-        network = getattr(model, adversary.network)
-        optimizer = getattr(model, adversary.optimizer)
-        with tf.GradientTape() as tape:
-            loss = model.discriminator_step_loss(
-                adversary.network, source, target, negative, generated
-            )
-            scaled = model_lib.scaled_loss(loss, optimizer)
-        gradients = tape.gradient(scaled, network.trainable_variables)
-        optimizer.apply(gradients, network.trainable_variables)
-        return loss
-
+    source, target, negative, cases, copies = model.step_inputs(data)
+    batch_size = tf.shape(source)[0] // copies
+    generated = tf.stop_gradient(
+        model_lib.stacked(model.converter(source[:batch_size], training=True), copies)
+    )
     phases = {
-        "converter_forward": lambda: model.converter(source, training=True),
+        "converter_forward": lambda: model.converter(
+            source[:batch_size], training=True
+        ),
     }
     for adversary in model.adversaries:
-        phases[f"{adversary.network}_update"] = lambda a=adversary: update(a)
-
-    def converter_update():
-        with tf.GradientTape() as tape:
-            images = model.converter(source, training=True)
-            loss = model.converter_step_loss(source, target, negative, images)
-        gradients = tape.gradient(loss, model.converter.trainable_variables)
-        model.converter_optimizer.apply(gradients, model.converter.trainable_variables)
-        return loss
-
-    phases["converter_update"] = converter_update
+        phases[f"{adversary.network}_update"] = lambda name=adversary.network: (
+            model.update_adversary(name, source, target, negative, generated, cases)
+        )
+    phases["converter_update"] = lambda: model.converter_update(
+        source, target, negative, cases, copies
+    )
     seconds = {}
     for name, fn in phases.items():
         compiled = tf.function(fn)
-        times = _median_seconds(lambda c=compiled: c().numpy(), repeats)
+        times = _timed_runs(lambda c=compiled: c().numpy(), repeats)
         seconds[name] = statistics.median(times)
     return seconds
 
@@ -161,7 +151,7 @@ def latency_and_throughput(call, batch_one, batch_many, calls: int):
         start = time.perf_counter()
         call(batch_one).numpy()
         times.append(time.perf_counter() - start)
-    many = _median_seconds(lambda: call(batch_many).numpy(), 5, warmup=2)
+    many = _timed_runs(lambda: call(batch_many).numpy(), 5, warmup=2)
     return (
         1e3 * float(np.median(times)),
         1e3 * float(np.percentile(times, 95)),

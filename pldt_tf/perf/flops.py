@@ -18,7 +18,7 @@ width 1: C forward 2.56 GFLOP, D_R 1.28 GFLOP):
   frozen discriminator forward and back to its input on the generated batch:
   about 36 GFLOP.
 - per_sample (the paper's Algorithm 1): each discriminator sees one mixed
-  batch: about 20.6 GFLOP.
+  batch: about 20.5 GFLOP (20.48).
 - joint: the discriminator updates of per_case as one batch of 3B, and the
   converter's loss sends that whole batch through each frozen discriminator:
   about 46 GFLOP.
@@ -43,17 +43,23 @@ def _layers(model: keras.Model):
 
 
 def _layer_flops(layer) -> int:
-    if isinstance(layer, keras.layers.Conv2DTranspose):
+    """A layer's forward FLOPs for one example. A wrapper (e.g.
+    ``keras.layers.SpectralNormalization``) counts as the layer it wraps, on
+    the wrapper's own input and output shapes."""
+    inner = layer
+    while isinstance(inner, keras.layers.Wrapper):
+        inner = inner.layer
+    if isinstance(inner, keras.layers.Conv2DTranspose):
         _, height, width, channels = layer.input.shape  # FLOPs per input pixel
-        kh, kw = layer.kernel_size
-        return 2 * kh * kw * channels * layer.filters * height * width
-    if isinstance(layer, keras.layers.Conv2D):
+        kh, kw = inner.kernel_size
+        return 2 * kh * kw * channels * inner.filters * height * width
+    if isinstance(inner, keras.layers.Conv2D):
         _, height, width, _ = layer.output.shape
+        kh, kw = inner.kernel_size
         channels = layer.input.shape[-1]
-        kh, kw = layer.kernel_size
-        return 2 * kh * kw * channels * layer.filters * height * width
-    if isinstance(layer, keras.layers.Dense):
-        return 2 * layer.input.shape[-1] * layer.units
+        return 2 * kh * kw * channels * inner.filters * height * width
+    if isinstance(inner, keras.layers.Dense):
+        return 2 * layer.input.shape[-1] * inner.units
     return 0
 
 
