@@ -2,15 +2,19 @@ r"""Exports a trained converter as a SavedModel for TF Serving.
 
   python -m pldt_tf.export --workdir=workdirs/demo --export_dir=exports
 
-writes exports/pldt/<step>/ (signatures: serving_default, transfer_uint8,
-transfer_float; see pldt_tf/serving/export_lib.py and docs/serving.md).
+writes exports/pldt/<version>/ (signatures: serving_default, transfer_uint8,
+transfer_float; see pldt_tf/serving/export_lib.py and docs/serving.md). The
+version is the next integer after the highest already there (1 for the
+first), so versions only grow and TF Serving serves the newest export; the
+training step and workdir are kept in the version's
+assets.extra/pldt_tf.json.
 """
 
 from __future__ import annotations
 
 from absl import app, flags
 
-from pldt_tf import cli
+from pldt_tf import cli, storage
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to export.")
 _EXPORT_DIR = flags.DEFINE_string("export_dir", "exports", "TF Serving model base.")
@@ -21,7 +25,8 @@ _CHECKPOINT = flags.DEFINE_string(
 _VERSION = flags.DEFINE_integer(
     "version",
     None,
-    "Version folder; default: the checkpoint's training step.",
+    "Version folder; default: the next integer after the highest present "
+    "(TF Serving serves the highest).",
     lower_bound=0,
 )
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing version.")
@@ -40,7 +45,9 @@ def main(argv):
     converter, step = workdir_lib.load_converter_and_step(
         _WORKDIR.value, _CHECKPOINT.value
     )
-    version = step if _VERSION.value is None else _VERSION.value
+    version = _VERSION.value
+    if version is None:
+        version = export_lib.next_version(_EXPORT_DIR.value, _MODEL_NAME.value)
     path = export_lib.export(
         converter,
         _EXPORT_DIR.value,
@@ -49,6 +56,11 @@ def main(argv):
         _OVERWRITE.value,
         _MAX_PIXELS.value,
         _MAX_REQUEST_PIXELS.value,
+        metadata={
+            "step": step,
+            "workdir": storage.absolute(_WORKDIR.value),
+            "checkpoint": _CHECKPOINT.value or "latest",
+        },
     )
     print(f"Exported {_WORKDIR.value} (step {step}) to {path}")
 

@@ -50,7 +50,22 @@ def main(argv):
         f"  TensorBoard: tensorboard --logdir={os.path.join(result.workdir, 'logs')}\n"
         f"  validation:  RMSE {result.validation['rmse']:.4f}, "
         f"C-SSIM {result.validation['c_ssim']:.4f}\n"
-        f"  health:      {result.health_violations} batch-norm-exploit windows"
+        f"  health:      {result.health_violations} batch-norm-exploit windows\n"
+        + next_steps(result.workdir)
+    )
+
+
+def next_steps(workdir: str) -> str:
+    """The commands that take this workdir further."""
+    shown = storage.shown_path(workdir)
+    return (
+        "Next:\n"
+        f"  score it:      python -m pldt_tf.evaluate --workdir={shown}\n"
+        f"  export it:     python -m pldt_tf.export --workdir={shown} "
+        "--export_dir=exports\n"
+        f"  serve it:      python -m pldt_tf.serve --model={shown}\n"
+        f"  draw products: python -m pldt_tf.transfer --model={shown} "
+        "--input=PHOTOS --output=OUTPUT_DIR"
     )
 
 

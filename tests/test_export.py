@@ -161,6 +161,25 @@ def test_export_cli(trained_workdir, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert os.path.isfile(tmp_path / "pldt" / "7" / "saved_model.pb")
     assert not [p for p in os.listdir(tmp_path / "pldt") if p.startswith(".")]
+    # Without --version: the next integer, whatever the training step, so TF
+    # Serving (which serves the highest) takes the newest export.
+    result = run_tool(
+        "-m",
+        "pldt_tf.export",
+        f"--workdir={trained_workdir}",
+        f"--export_dir={tmp_path}",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    _, step = workdir_lib.load_converter_and_step(trained_workdir)
+    assert step < 8
+    metadata = export_lib.read_metadata(str(tmp_path / "pldt" / "8"))
+    assert metadata == {
+        "step": step,
+        "workdir": os.path.abspath(trained_workdir),
+        "checkpoint": "latest",
+    }
+    assert export_lib.next_version(str(tmp_path), "pldt") == 9
+    assert export_lib.next_version(str(tmp_path), "other") == 1
 
 
 def test_rgba_is_composited_over_white_in_the_graph():
@@ -265,4 +284,4 @@ def test_a_pixel_term_workdir_trains_exports_and_reloads(synthetic_data, tmp_pat
         f"--export_dir={tmp_path / 'cli'}",
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert os.path.isfile(tmp_path / "cli" / "pldt" / str(step) / "saved_model.pb")
+    assert os.path.isfile(tmp_path / "cli" / "pldt" / "1" / "saved_model.pb")

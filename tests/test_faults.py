@@ -352,7 +352,10 @@ def test_a_cut_short_export_is_one_line(exported, synthetic_data, tmp_path):
         f"--output={tmp_path / 'out'}",
     )
     _assert_one_line_error(
-        result, f"the export {copy} is damaged", "python -m pldt_tf.export"
+        result,
+        f"the export {copy} is damaged",
+        f"python -m pldt_tf.export --workdir=WORKDIR --export_dir={tmp_path} "
+        "--model_name=export",
     )
     assert filecmp.cmp(
         os.path.join(version, "fingerprint.pb"), os.path.join(copy, "fingerprint.pb")

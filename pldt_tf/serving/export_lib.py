@@ -6,7 +6,7 @@ watcher loads integer-named folders, so the model is written to a temporary
 folder beside it and renamed into place when complete.
 
 Signatures:
-  serving_default  images: string [N] encoded JPEG/PNG (any size; what TF
+  serving_default  images: string [N] encoded JPEG/PNG/GIF/BMP (any size; what TF
                    Serving's REST API sends as {"b64": ...})
                    → png_bytes: string [N] (generated product, PNG; TF Serving
                      base64-encodes outputs named *_bytes in REST answers),
@@ -33,7 +33,15 @@ import tensorflow as tf
 
 from pldt_tf import errors, faults, storage
 from pldt_tf.data import atomic, preprocess
-from pldt_tf.serving import exif, inference
+from pldt_tf.serving import exif
+
+# A SavedModel folder is complete once it holds this file: the export writes
+# it last, and readers (TF Serving's version watcher, serving.inference)
+# look for it.
+SAVED_MODEL_FILE = "saved_model.pb"
+# The training step and workdir an export came from (TF Serving's
+# assets.extra/ folder is for files beside the model that it does not load).
+METADATA_FILE = "assets.extra/pldt_tf.json"
 
 SIZE = preprocess.IMAGE_SIZE
 
@@ -248,8 +256,10 @@ def export(
     overwrite: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_request_pixels: int = DEFAULT_MAX_REQUEST_PIXELS,
+    metadata: dict | None = None,
 ) -> str:
-    """Writes ``<export_dir>/<model_name>/<version>/`` atomically.
+    """Writes ``<export_dir>/<model_name>/<version>/`` atomically, with
+    ``metadata`` (the training step, the workdir) as ``METADATA_FILE``.
 
     ``serving_default`` refuses, before decoding, an image whose header
     declares more than ``max_pixels`` pixels and a request whose images
@@ -269,15 +279,37 @@ def export(
     # saved_model.pb, which TF Serving and our readers look for, last.
     with (
         faults.disk_space(final, "the export", "the same command again"),
-        atomic.atomic_folder(final, overwrite, inference.SAVED_MODEL_FILE) as tmp,
+        atomic.atomic_folder(final, overwrite, SAVED_MODEL_FILE) as tmp,
     ):
         if storage.is_url(tmp):
             with tempfile.TemporaryDirectory() as local:
                 _write_archive(converter, local, max_pixels, max_request_pixels)
-                storage.copy_folder(local, tmp, last=inference.SAVED_MODEL_FILE)
+                _write_metadata(local, metadata)
+                storage.copy_folder(local, tmp, last=SAVED_MODEL_FILE)
         else:
             _write_archive(converter, tmp, max_pixels, max_request_pixels)
+            _write_metadata(tmp, metadata)
     return final
+
+
+def _write_metadata(folder: str, metadata: dict | None) -> None:
+    if metadata is not None:
+        storage.write_json(os.path.join(folder, METADATA_FILE), metadata)
+
+
+def next_version(export_dir: str, model_name: str) -> int:
+    """The version after the highest present in ``<export_dir>/<model_name>``
+    (1 for none): versions only grow, as TF Serving expects — it serves the
+    highest, so a model retrained with fewer steps still replaces the old."""
+    base = os.path.join(export_dir, model_name)
+    names = storage.listdir(base) if storage.isdir(base) else []
+    return max((int(name) for name in names if name.isdigit()), default=0) + 1
+
+
+def read_metadata(version_dir: str) -> dict:
+    """What ``export`` recorded beside a version ({} for an older export)."""
+    path = os.path.join(version_dir, METADATA_FILE)
+    return storage.read_json(path) if storage.isfile(path) else {}
 
 
 def _write_archive(converter, folder, max_pixels, max_request_pixels) -> None:

@@ -20,11 +20,11 @@ import tensorflow as tf
 
 from pldt_tf import errors, faults, storage, visualize
 from pldt_tf.data import preprocess
+from pldt_tf.serving import export_lib
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 
-# A SavedModel folder is complete once it holds this file (written last).
-SAVED_MODEL_FILE = "saved_model.pb"
+SAVED_MODEL_FILE = export_lib.SAVED_MODEL_FILE
 
 TransferFn = Callable[[np.ndarray], np.ndarray]  # uint8 [N,64,64,3] → same
 
@@ -61,12 +61,18 @@ def load_saved_model(path: str):
     try:
         return tf.saved_model.load(path)
     except (OSError, ValueError, *faults.DAMAGED_CHECKPOINT) as error:
+        try:
+            workdir = export_lib.read_metadata(path).get("workdir", "WORKDIR")
+        except errors.UserError:
+            workdir = "WORKDIR"
+        model_dir = storage.parent(storage.absolute(path))
+        name = os.path.basename(model_dir)
         raise errors.UserError(
             f"the export {storage.shown_path(path)} is damaged "
-            f"({faults.first_line(error)}): "
-            "export it again from its training workdir: python -m pldt_tf.export "
-            "--workdir=WORKDIR --export_dir=... (--overwrite to replace this "
-            "version)."
+            f"({faults.first_line(error)}): export it again from its training "
+            f"workdir: python -m pldt_tf.export --workdir={storage.shown_path(workdir)}"
+            f" --export_dir={storage.shown_path(storage.parent(model_dir))}"
+            + ("" if name == "pldt" else f" --model_name={name}")
         ) from None
 
 
@@ -75,7 +81,6 @@ def load_signature(model: str, name: str) -> tuple[Callable, int]:
     version) or of a training workdir (its latest checkpoint; the version is
     the training step). The signature takes ``images=`` and returns a dict."""
     if storage.isfile(os.path.join(model, "config.json")):
-        from pldt_tf.serving import export_lib
         from pldt_tf.training import workdir as workdir_lib
 
         converter, step = workdir_lib.load_converter_and_step(model)
