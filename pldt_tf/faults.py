@@ -203,10 +203,8 @@ def restore_newest_intact(restore, directory: str) -> tuple[str | None, list]:
     state = tf.train.get_checkpoint_state(directory)
     if state is None:
         return None, []
-    paths = [
-        p if os.path.isabs(p) or storage.is_url(p) else os.path.join(directory, p)
-        for p in state.all_model_checkpoint_paths
-    ] or [state.model_checkpoint_path]
+    # TensorFlow has already joined the file's relative names to directory.
+    paths = list(state.all_model_checkpoint_paths) or [state.model_checkpoint_path]
     skipped = []
     for path in reversed(paths):
         if not checkpoint_files(path):
@@ -248,10 +246,16 @@ def set_aside(directory: str, skipped: list, used: str) -> str:
     state = tf.train.get_checkpoint_state(directory)
     gone = {os.path.basename(path) for path, _ in skipped}
     kept = [
-        p for p in state.all_model_checkpoint_paths if os.path.basename(p) not in gone
+        os.path.join(directory, os.path.basename(p))
+        for p in state.all_model_checkpoint_paths
+        if os.path.basename(p) not in gone
     ]
+    # TensorFlow writes these relative to the folder, as CheckpointManager
+    # does, so the workdir can be moved or named from another working folder.
     tf.compat.v1.train.update_checkpoint_state(
-        directory, model_checkpoint_path=used, all_model_checkpoint_paths=kept
+        directory,
+        model_checkpoint_path=os.path.join(directory, os.path.basename(used)),
+        all_model_checkpoint_paths=kept,
     )
     folder = os.path.join(directory, "damaged")
     storage.makedirs(folder)

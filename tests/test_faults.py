@@ -290,6 +290,28 @@ def test_resume_says_which_checkpoint_it_skipped(checkpointed, tmp_path, capsys)
     assert int(model.converter_optimizer.iterations.numpy()) == 4
 
 
+def test_a_relative_workdir_restores_and_falls_back(
+    checkpointed, tmp_path, monkeypatch
+):
+    """Workdirs are usually named relative to the working folder (the
+    demo's workdirs/demo): its checkpoints restore, and a fallback rewrites
+    the index with names relative to the checkpoint folder."""
+    _copy(checkpointed, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert workdir_lib.load_model_and_step("copy")[1] == 6
+    _cut_short(os.path.join("copy", "checkpoints", "ckpt-6.data-00000-of-00001"))
+    assert workdir_lib.load_model_and_step("copy")[1] == 4
+    model = workdir_lib.load_model_and_step(checkpointed)[0]
+    config = dataclasses.replace(workdir_lib.load_config("copy"), workdir="copy")
+    fit._restore(config, tf.train.Checkpoint(model=model))
+    with open(os.path.join("copy", "checkpoints", "checkpoint")) as file:
+        index = file.read()
+    assert 'model_checkpoint_path: "ckpt-4"' in index
+    assert "/" not in index
+    monkeypatch.chdir(os.path.join(tmp_path, "copy"))
+    assert workdir_lib.load_model_and_step(".")[1] == 4
+
+
 def test_evaluate_and_export_load_the_newest_checkpoint_that_restores(
     checkpointed, tmp_path, caplog
 ):
