@@ -57,8 +57,10 @@ class Adversary(NamedTuple):
       network: Its attribute (and checkpoint) name on the model.
       optimizer: Its optimizer's attribute (and checkpoint) name.
       paired: Judges (source, image) pairs rather than images.
-      always_unassociated: Judges the unassociated images in pure batches
-        whatever the method (D_R: any real product image is real).
+      pure_unassociated: Judges the unassociated images whenever the
+        selection batches them as a pure group, whatever the method (D_R:
+        any real product image is real); in a mixed group the method alone
+        decides, since the group is laid out once for every adversary.
       label: The label it learns for a case (an int or an int32 tensor).
       tracker: Name of its loss.
       converter_tracker: Name of the converter's loss against it.
@@ -68,11 +70,18 @@ class Adversary(NamedTuple):
     network: str
     optimizer: str
     paired: bool
-    always_unassociated: bool
+    pure_unassociated: bool
     label: Callable
     tracker: str
     converter_tracker: str
     outputs: tuple[tuple[str, tuple[int, ...]], ...]
+
+    def build(self, width: float = 1.0, synchronized_bn: bool = False, dtype=None):
+        """Its network (``networks.discriminator_network``), named
+        ``d_<network>`` as checkpoints know it."""
+        return networks.discriminator_network(
+            f"d_{self.network}", self.paired, width, synchronized_bn, dtype
+        )
 
 
 ADVERSARIES = {
@@ -81,7 +90,7 @@ ADVERSARIES = {
         network="real_fake",
         optimizer="real_fake_optimizer",
         paired=False,
-        always_unassociated=True,
+        pure_unassociated=True,
         label=lambda case: case != GENERATED,
         tracker="loss/real_fake",
         converter_tracker="loss/converter_real_fake",
@@ -95,7 +104,7 @@ ADVERSARIES = {
         network="domain",
         optimizer="domain_optimizer",
         paired=True,
-        always_unassociated=False,
+        pure_unassociated=False,
         label=lambda case: case == ASSOCIATED,
         tracker="loss/domain",
         converter_tracker="loss/converter_domain",
@@ -180,7 +189,7 @@ class Selection:
         self, method: Method, adversary: Adversary, negatives: bool = True
     ) -> tuple[tuple[int, ...], ...]:
         """The groups ``adversary`` judges under ``method``."""
-        pure = negatives and (method.unassociated or adversary.always_unassociated)
+        pure = negatives and (method.unassociated or adversary.pure_unassociated)
         out = []
         for group in self.groups:
             show = pure if is_pure(group) else method.unassociated

@@ -247,22 +247,39 @@ def build_converter(
 def build_discriminator(
     kind: str, width: float = 1.0, synchronized_bn: bool = False, dtype=None
 ) -> keras.Model:
-    """D_R (``kind="real_fake"``) or D_A (``kind="domain"``), returning logits.
+    """The discriminator ``kind`` (a key of ``model.ADVERSARIES``: D_R
+    ``"real_fake"``, D_A ``"domain"``), returning logits; built by its
+    table entry (``Adversary.build``)."""
+    from pldt_tf import model as model_lib
 
-    D_R: [B, 64, 64, 3] product image → [B] logit of "real".
-    D_A: source [B, 64, 64, 3] and target [B, 64, 64, 3] → [B] logit of
-    "associated" (the pair is stacked into 6 channels).
+    if kind not in model_lib.ADVERSARIES:
+        raise ValueError(
+            f"kind must be one of {tuple(model_lib.ADVERSARIES)}, got {kind!r}"
+        )
+    return model_lib.ADVERSARIES[kind].build(width, synchronized_bn, dtype)
+
+
+def discriminator_network(
+    name: str,
+    paired: bool,
+    width: float = 1.0,
+    synchronized_bn: bool = False,
+    dtype=None,
+) -> keras.Model:
+    """Table 1(c)'s stack with one logit out.
+
+    Unpaired (D_R): [B, 64, 64, 3] product image → [B] logit of "real".
+    Paired (D_A): source [B, 64, 64, 3] and target [B, 64, 64, 3] → [B] logit
+    of "associated" (the pair is stacked into 6 channels).
     """
-    if kind == "real_fake":
-        image = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="image")
-        inputs, x, name = image, image, "d_real_fake"
-    elif kind == "domain":
+    if paired:
         source = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="source")
         target = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="target")
         x = keras.layers.Concatenate(name="pair", dtype=dtype)([source, target])
-        inputs, name = [source, target], "d_domain"  # x: [B, 64, 64, 6]
+        inputs = [source, target]  # x: [B, 64, 64, 6]
     else:
-        raise ValueError(f"kind must be 'real_fake' or 'domain', got {kind!r}")
+        image = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="image")
+        inputs, x = image, image
     x = _conv_stack(x, width, name, synchronized_bn, dtype)
     x = keras.layers.Conv2D(
         1,

@@ -23,7 +23,7 @@ import keras
 import tensorflow as tf
 from absl import app, flags
 
-from pldt_tf import cli, networks
+from pldt_tf import cli, networks, storage
 from pldt_tf.evaluation import code_probe
 from pldt_tf.training import workdir as workdir_lib
 
@@ -124,7 +124,7 @@ def main(argv):
     chance = " | ".join(f"{rows[0][head + '_chance']:.1%}" for head in code_probe.HEADS)
     print(f"| chance (the training photos' most frequent class) | {chance} |")
     if _JSON.value:
-        with open(_JSON.value, "w") as file:
+        with storage.open_file(_JSON.value, "w") as file:
             json.dump(rows, file, indent=1)
 
 

@@ -19,7 +19,7 @@ import json
 
 from absl import app, flags
 
-from pldt_tf import cli
+from pldt_tf import cli, storage
 from pldt_tf.evaluation import domain_check
 from pldt_tf.training import workdir as workdir_lib
 
@@ -78,7 +78,7 @@ def score_workdir(workdir: str) -> None:
         f"(chance {scores['drawing_chance_within_colour']:.1%})"
     )
     if _JSON.value:
-        with open(_JSON.value, "w") as file:
+        with storage.open_file(_JSON.value, "w") as file:
             json.dump({"workdir": workdir, "step": step, **scores}, file, indent=1)
 
 
@@ -110,7 +110,7 @@ def main(argv):
             f"{c.category_within_colour:.1%} ({c.chance_within_colour:.1%}) |"
         )
     if _JSON.value:
-        with open(_JSON.value, "w") as file:
+        with storage.open_file(_JSON.value, "w") as file:
             json.dump([c.__dict__ for c in checks], file, indent=1)
 
 

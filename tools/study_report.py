@@ -19,7 +19,7 @@ import os
 
 from absl import app, flags
 
-from pldt_tf import cli
+from pldt_tf import cli, storage
 from pldt_tf.evaluation import table3_lib
 
 _RULE = flags.DEFINE_enum(
@@ -41,7 +41,7 @@ def _parse_tables(entries: list[str]) -> dict[str, str]:
         label, sep, folder = entry.partition("=")
         if not sep or not label or not folder:
             raise app.UsageError(f"--tables: {entry!r} is not label=folder.")
-        if not os.path.isfile(os.path.join(folder, "table3.json")):
+        if not storage.isfile(os.path.join(folder, "table3.json")):
             raise app.UsageError(
                 f"--tables: {folder!r} holds no table3.json: run tools/table3.py "
                 f"--output_dir={folder} first."
@@ -60,7 +60,7 @@ def main(argv):
     folders = _parse_tables(_TABLES.value)
     tables = {}
     for label, folder in folders.items():
-        with open(os.path.join(folder, "table3.json")) as file:
+        with storage.open_file(os.path.join(folder, "table3.json")) as file:
             tables[label] = json.load(file)
     paper = next(iter(tables))
     print(table3_lib.study_report(tables, _RULE.value, paper))

@@ -31,7 +31,7 @@ import time
 
 from absl import app, flags
 
-from pldt_tf import cli
+from pldt_tf import cli, storage
 from pldt_tf.evaluation import table3_lib
 from pldt_tf.evaluation.table3_lib import (
     ORDER,
@@ -83,15 +83,15 @@ _FIGURE_ROWS = flags.DEFINE_integer("figure_rows", 10, "Test photos in the figur
 
 
 def _load_json(path):
-    if os.path.isfile(path):
-        with open(path) as file:
+    if storage.isfile(path):
+        with storage.open_file(path) as file:
             return json.load(file)
     return None
 
 
 def train_run(method: str, seed: int, workdir: str, runs: dict, runs_path: str):
     key = f"{method}-seed{seed}"
-    if os.path.isfile(os.path.join(workdir, "train_summary.json")) and key in runs:
+    if storage.isfile(os.path.join(workdir, "train_summary.json")) and key in runs:
         return
     command = cli.tool_command(
         "pldt_tf.train",
@@ -104,7 +104,7 @@ def train_run(method: str, seed: int, workdir: str, runs: dict, runs_path: str):
     start = time.time()
     subprocess.run(command, check=True, cwd=ROOT)
     runs[key] = runs.get(key, 0.0) + time.time() - start  # resumed runs add up
-    with open(runs_path, "w") as file:
+    with storage.open_file(runs_path, "w") as file:
         json.dump(runs, file, indent=1)
 
 
@@ -145,7 +145,7 @@ def chance_line(records_dir: str) -> str:
 
 
 def report(table, runs, seeds, session_minutes, figure_path, records_dir) -> str:
-    with open(os.path.join(ROOT, _BASE_FLAGS.value)) as file:
+    with storage.open_file(os.path.join(ROOT, _BASE_FLAGS.value)) as file:
         config_text = file.read().strip()
     command = (
         f"python tools/table3.py --base_flags={_BASE_FLAGS.value} "
@@ -203,8 +203,8 @@ def report(table, runs, seeds, session_minutes, figure_path, records_dir) -> str
     # docs/results/table3_notes.md; another report's are its own <name>_notes.md.
     notes_path = os.path.splitext(_RESULTS.value)[0] + "_notes.md"
     notes = ""
-    if os.path.isfile(notes_path):
-        with open(notes_path) as file:
+    if storage.isfile(notes_path):
+        with storage.open_file(notes_path) as file:
             notes = file.read()
     return table3_lib.report(
         table,
@@ -224,9 +224,9 @@ def main(argv):
     seeds = [int(s) for s in _SEEDS.value]
     if len(seeds) < 2:
         raise app.UsageError("--seeds: give at least 2 (the report gives mean ± std).")
-    if not os.path.isfile(os.path.join(ROOT, _BASE_FLAGS.value)):
+    if not storage.isfile(os.path.join(ROOT, _BASE_FLAGS.value)):
         raise app.UsageError(f"--base_flags={_BASE_FLAGS.value!r} does not exist.")
-    with open(os.path.join(ROOT, _BASE_FLAGS.value)) as file:
+    with storage.open_file(os.path.join(ROOT, _BASE_FLAGS.value)) as file:
         if any(line.strip().startswith("--pairs_csv") for line in file):
             raise app.UsageError(
                 "Table 3 is scored with the synthetic set's attributes (category, "
@@ -234,7 +234,7 @@ def main(argv):
                 "python -m pldt_tf.train and python -m pldt_tf.evaluate instead."
             )
     start = time.time()
-    os.makedirs(_OUTPUT_DIR.value, exist_ok=True)
+    storage.makedirs(_OUTPUT_DIR.value)
     runs_path = os.path.join(_OUTPUT_DIR.value, "runs.json")
     runs = _load_json(runs_path) or {}
     methods = [m for m in TRAINED if m in _METHODS.value]
@@ -255,11 +255,11 @@ def main(argv):
             if seed == seeds[0]:
                 workdirs[method] = workdir
     table = summarise(scores)
-    with open(os.path.join(_OUTPUT_DIR.value, "table3.json"), "w") as file:
+    with storage.open_file(os.path.join(_OUTPUT_DIR.value, "table3.json"), "w") as file:
         json.dump(table, file, indent=1)
     from pldt_tf import visualize
 
-    os.makedirs(os.path.dirname(_FIGURE.value) or ".", exist_ok=True)
+    storage.makedirs(os.path.dirname(_FIGURE.value) or ".")
     columns = [
         (workdirs["c_rf_dd"], RETRIEVAL)
         if m == RETRIEVAL
@@ -275,7 +275,7 @@ def main(argv):
     records_dir = workdir_lib.load_config(workdirs[methods[0]]).records_dir
     minutes = (time.time() - start) / 60
     text = report(table, runs, seeds, minutes, _FIGURE.value, records_dir)
-    with open(_RESULTS.value, "w") as file:
+    with storage.open_file(_RESULTS.value, "w") as file:
         file.write(text)
     print(text)
     print(f"Wrote {_RESULTS.value} and {_FIGURE.value}")

@@ -50,7 +50,7 @@ def build_model(config, per_epoch: int, precision: str, synchronized_bn: bool):
         config.width, synchronized_bn, dtype, config.upsampling
     )
     discriminators = {
-        name: networks.build_discriminator(name, config.width, synchronized_bn, dtype)
+        name: model_lib.ADVERSARIES[name].build(config.width, synchronized_bn, dtype)
         for name in model_lib.METHODS[config.method].adversaries
     }
     model = model_lib.PixelLevelDomainTransfer(
