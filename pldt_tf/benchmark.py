@@ -137,7 +137,7 @@ def _row(label: str, *values: str) -> None:
     print(f"{label:<46}" + "".join(f"{v:>14}" for v in values), flush=True)
 
 
-def run(config, records_dir: str, sections, results: dict) -> dict:
+def measure(config, records_dir: str, sections, results: dict) -> dict:
     """Measures ``sections`` of the run ``config`` describes, in order, into
     ``results`` (the ceiling first whenever ``train`` needs it)."""
     if "ceiling" in sections or "train" in sections:
@@ -399,7 +399,7 @@ def main(argv):
         records_dir = config.records_dir
         if set(_SECTIONS.value) & {"train", "pipeline", "memory"}:
             records_dir = _records(config, folder)
-        run(config, records_dir, set(_SECTIONS.value), results)
+        measure(config, records_dir, set(_SECTIONS.value), results)
     results["seconds"] = time.perf_counter() - start
     print(f"\n{results['seconds'] / 60:.1f} min")
     if _JSON.value:
@@ -408,5 +408,10 @@ def main(argv):
         print("Figures written to", _JSON.value)
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``pldt-benchmark`` console script (``python -m pldt_tf.benchmark``)."""
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

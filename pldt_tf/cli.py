@@ -179,6 +179,11 @@ def guarded(main: Callable[[list[str]], object]) -> Callable[[list[str]], object
 def run(main: Callable[[list[str]], object]) -> None:
     """``absl.app.run(main)`` where every mistake of the user's — a bad flag
     value or a ``UserError`` — ends in one line and exit status 2."""
+    # --help lists the key flags of sys.argv[0]: under a console script
+    # (pldt-train) that is the script, so name the tool's own flags there.
+    for module in {main.__module__, __name__}:
+        for flag in flags.FLAGS.get_key_flags_for_module(module):
+            flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
     try:
         app.run(guarded(main), flags_parser=parse_flags)
     except SystemExit as stop:

@@ -60,6 +60,11 @@ def main(argv):
     print(evaluate_lib.markdown(results))
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``pldt-evaluate`` console script (``python -m pldt_tf.evaluate``)."""
     flags.mark_flags_as_required(["workdir"])
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -65,6 +65,11 @@ def main(argv):
     print(f"Exported {_WORKDIR.value} (step {step}) to {path}")
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``pldt-export`` console script (``python -m pldt_tf.export``)."""
     flags.mark_flags_as_required(["workdir"])
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

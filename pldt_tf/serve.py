@@ -69,6 +69,11 @@ def main(argv):
     )
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``pldt-serve`` console script (``python -m pldt_tf.serve``)."""
     flags.mark_flags_as_required(["model"])
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

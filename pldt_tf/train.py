@@ -69,5 +69,10 @@ def next_steps(workdir: str) -> str:
     )
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``pldt-train`` console script (``python -m pldt_tf.train``)."""
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -63,6 +63,11 @@ def main(argv):
         raise SystemExit(1)
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``pldt-transfer`` console script (``python -m pldt_tf.transfer``)."""
     flags.mark_flags_as_required(["model", "input", "output"])
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -4,6 +4,8 @@ mistake ending a tool with one line and exit status 2, not a traceback."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 
 import pytest
@@ -192,3 +194,34 @@ def test_training_usage_errors_are_one_line(argv, message, capsys):
     assert status == 2
     assert stderr.strip().splitlines() == [stderr.strip()]
     assert message in stderr
+
+
+CONSOLE_SCRIPTS = ("train", "evaluate", "export", "serve", "transfer", "benchmark")
+
+
+def test_console_scripts_are_the_python_m_tools():
+    """pip install -e . puts pldt-<tool> on PATH, each the tool's ``run``."""
+    from importlib import metadata
+
+    scripts = {e.name: e for e in metadata.entry_points(group="console_scripts")}
+    for tool in CONSOLE_SCRIPTS:
+        entry = scripts[f"pldt-{tool}"]
+        assert entry.value == f"pldt_tf.{tool}:run"
+        # Not imported here: two tools' flags share names in one process.
+        with open(os.path.join(ROOT, "pldt_tf", f"{tool}.py")) as file:
+            assert "\ndef run() -> None:" in file.read(), tool
+
+
+@pytest.mark.slow
+def test_a_console_script_runs_from_any_folder(tmp_path):
+    script = shutil.which("pldt-export")
+    assert script, "pip install -e . installs pldt-export"
+    result = subprocess.run(
+        [script, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--export_dir" in result.stdout
+    missing = subprocess.run(
+        [script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert missing.returncode != 0 and "--workdir" in missing.stderr
