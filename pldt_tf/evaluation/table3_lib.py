@@ -189,8 +189,7 @@ def clearly(better: tuple, worse: tuple, higher: bool) -> bool:
 # better; every other part when each of its metrics is clearly better.
 NOTHING_WORSE = "nothing clearly worse"
 ANY_OF = "one of"
-_RECIPE_GUARD = (
-    ("probe_on_generated/category", True),
+_PIXEL_LOSS_GUARD = (
     ("probe_on_generated/primary_color", True),
     ("probe_on_generated/pattern", True),
     ("color_match", True),
@@ -198,6 +197,11 @@ _RECIPE_GUARD = (
     ("retrieval_top5", True),
     ("rmse", False),
     ("c_ssim", True),
+)
+# The pixel-term rule's metrics, with the category and the speckle it won on.
+_RECIPE_GUARD = (
+    ("probe_on_generated/category", True),
+    *_PIXEL_LOSS_GUARD,
     ("background_speckle", False),
 )
 RULES = {
@@ -218,15 +222,7 @@ RULES = {
     "pixel_loss": {
         "draws the category": (("probe_on_generated/category", True),),
         "less noise": (("background_speckle", False),),
-        NOTHING_WORSE: (
-            ("probe_on_generated/primary_color", True),
-            ("probe_on_generated/pattern", True),
-            ("color_match", True),
-            ("realism_frechet", False),
-            ("retrieval_top5", True),
-            ("rmse", False),
-            ("c_ssim", True),
-        ),
+        NOTHING_WORSE: _PIXEL_LOSS_GUARD,
     },
     # docs/research/recipe.md, part 2: cleaner or better drawn, nothing worse.
     "recipe": {
