@@ -191,6 +191,9 @@ def test_killed_training_restarts_from_its_last_checkpoint(synthetic_data, tmp_p
     assert f"Resuming from {latest}" in output
     # This run trained the steps after the checkpoint, and says so.
     assert f"Trained {80 - killed_at} steps (steps {killed_at} to 80)" in output
+    assert "Training on CPU (replicas=1, one device), precision float32, 80 steps" in (
+        output
+    )
     # The summary ends with the commands that take the workdir further.
     for tool in ("evaluate --workdir=", "export --workdir=", "serve --model="):
         assert f"python -m pldt_tf.{tool}" in output, tool

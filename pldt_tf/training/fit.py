@@ -174,8 +174,17 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     per_epoch = steps_per_epoch(config, manifest)
     precision = devices.resolve_precision(config.precision)
     synchronized = strategy.num_replicas_in_sync > 1
+    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    kind = (
+        "one device"
+        if strategy.num_replicas_in_sync == 1 and not multi_worker
+        else type(strategy).__name__
+    )
     print(
-        f"{type(strategy).__name__}: replicas={strategy.num_replicas_in_sync}"
+        f"Training on {device} (replicas={strategy.num_replicas_in_sync}, {kind}), "
+        f"precision {precision}, {config.epochs * per_epoch:,} steps "
+        f"({config.epochs} epochs of {per_epoch}) from "
+        f"{storage.shown_path(config.records_dir)}"
         + ("" if chief else " (not the chief: writes nothing to the workdir)"),
         flush=True,
     )
