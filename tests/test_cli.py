@@ -214,7 +214,10 @@ def test_console_scripts_are_the_python_m_tools():
 
 @pytest.mark.slow
 def test_a_console_script_runs_from_any_folder(tmp_path):
-    script = shutil.which("pldt-export")
+    # pip puts the script beside the interpreter that installed it.
+    script = shutil.which(
+        "pldt-export", path=os.path.dirname(sys.executable)
+    ) or shutil.which("pldt-export")
     assert script, "pip install -e . installs pldt-export"
     result = subprocess.run(
         [script, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120
