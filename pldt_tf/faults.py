@@ -42,10 +42,9 @@ def is_out_of_space(error: BaseException) -> bool:
     return isinstance(error, tf.errors.OpError) and NO_SPACE in (error.message or "")
 
 
-def command_line(module: str | None = None) -> str:
-    """The command this process was started with, to run it again."""
-    program = ["python", "-m", module] if module else ["python", sys.argv[0]]
-    return " ".join([*program, *(shlex.quote(arg) for arg in sys.argv[1:])])
+def command_line(module: str) -> str:
+    """``python -m module`` with this process's arguments, to run it again."""
+    return " ".join(["python", "-m", module, *map(shlex.quote, sys.argv[1:])])
 
 
 def first_line(error: BaseException) -> str:
@@ -67,7 +66,7 @@ def disk_full(folder: str, what: str, kept: str, then: str) -> errors.UserError:
 
 
 @contextlib.contextmanager
-def disk_space(folder: str, what: str, then: str):
+def disk_space(folder: str, what: str):
     """Turns running out of space while an atomic folder (``data.atomic``) is
     written into the one-line error: the partial folder is already gone and
     whatever stood at ``folder`` before is untouched."""
@@ -80,7 +79,7 @@ def disk_space(folder: str, what: str, then: str):
             "nothing was replaced: the partial folder was removed and anything "
             "already at that path is as it was"
         )
-        raise disk_full(folder, what, kept, then) from None
+        raise disk_full(folder, what, kept, "the same command again") from None
 
 
 # -- records ------------------------------------------------------------------

@@ -15,17 +15,11 @@ import os
 from absl import app, flags
 
 from pldt_tf import cli, storage
-from pldt_tf import config as config_lib
 from pldt_tf.training import fit
 
 cli.define_training_flags()
 flags.adopt_module_key_flags(cli)  # --help lists every flag the tool reads
 FLAGS = flags.FLAGS
-
-
-def config_from_flags() -> config_lib.TrainConfig:
-    """Reads FLAGS once into the frozen configuration."""
-    return cli.training_config()
 
 
 def main(argv):
@@ -38,7 +32,7 @@ def main(argv):
             "--pairs_csv needs --records_dir: the folder to build its records "
             "in (the default holds the demo's records)."
         )
-    result = fit.train(config_from_flags())
+    result = fit.train(cli.training_config())
     trained = result.steps - result.first_step
     resumed = (
         f" (steps {result.first_step} to {result.steps})" if result.first_step else ""

@@ -302,7 +302,7 @@ def build_records(
     disk ends in one line, with nothing half-written left behind."""
     from pldt_tf import faults
 
-    with faults.disk_space(output_dir, "the records", "the same command again"):
+    with faults.disk_space(output_dir, "the records"):
         return _build_records(data, output_dir, options)
 
 

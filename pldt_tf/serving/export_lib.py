@@ -278,7 +278,7 @@ def export(
     # On an object store: written locally, then copied in place with
     # saved_model.pb, which TF Serving and our readers look for, last.
     with (
-        faults.disk_space(final, "the export", "the same command again"),
+        faults.disk_space(final, "the export"),
         atomic.atomic_folder(final, overwrite, SAVED_MODEL_FILE) as tmp,
     ):
         if storage.is_url(tmp):

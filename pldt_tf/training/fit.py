@@ -174,6 +174,7 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     per_epoch = steps_per_epoch(config, manifest)
     precision = devices.resolve_precision(config.precision)
     synchronized = strategy.num_replicas_in_sync > 1
+    total = config.epochs * per_epoch
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     kind = (
         "one device"
@@ -182,7 +183,7 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     )
     print(
         f"Training on {device} (replicas={strategy.num_replicas_in_sync}, {kind}), "
-        f"precision {precision}, {config.epochs * per_epoch:,} steps "
+        f"precision {precision}, {total:,} steps "
         f"({config.epochs} epochs of {per_epoch}) from "
         f"{storage.shown_path(config.records_dir)}"
         + ("" if chief else " (not the chief: writes nothing to the workdir)"),
@@ -201,7 +202,6 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
         checkpoint, os.path.join(output_dir, "checkpoints"), config.keep_checkpoints
     )
     step = int(model.converter_optimizer.iterations.numpy())
-    total = config.epochs * per_epoch
     logging.info(
         "precision=%s replicas=%d steps/epoch=%d step=%d of %d",
         precision,
